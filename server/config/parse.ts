@@ -1,0 +1,653 @@
+// parseDevConfig: text -> templating -> YAML -> checked against the field table -> normalized services.
+// Pure: the only outside access is through the injected readFile.
+
+import path from 'node:path';
+import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
+import { appRoot, fieldOf, service as serviceType, typeName, type FieldType } from './fields';
+import { LineIndex } from './lineIndex';
+import { parseEnvFile, renderTemplate, type RenderResult } from './template';
+import type {
+  ApplicationInfo,
+  ConfigDiagnostic,
+  ContainerConfig,
+  DevConfig,
+  DevConfigInput,
+  DevConfigResult,
+  EnvFrom,
+  EnvVar,
+  Range,
+  ServiceConfig,
+  SourceRef,
+} from './types';
+import { checkDns1123Label, checkDns1123Subdomain, checkPort, checkPortPair, checkQuantity, resolveServiceType } from './validate';
+import { parseManifest } from './manifest';
+
+type Span = [number, number];
+const SPAN = Symbol('span');
+const KEYS = Symbol('keys');
+
+/** An object produced by the walk: plain data plus (non-serialized) spans in the rendered text. */
+interface Walked {
+  [key: string]: unknown;
+  [SPAN]: Span;
+  [KEYS]: Record<string, { key: Span; value: Span }>;
+}
+
+const isWalked = (v: unknown): v is Walked => typeof v === 'object' && v !== null && !Array.isArray(v) && SPAN in v;
+
+/** Carries the rendered text, its source map and the diagnostics of one parse. */
+class Context {
+  readonly diagnostics: ConfigDiagnostic[] = [];
+  private readonly indexes = new Map<number, LineIndex>();
+  doc: Document | undefined;
+
+  constructor(
+    readonly input: DevConfigInput,
+    readonly rendered: RenderResult,
+  ) {}
+
+  private index(file: number): LineIndex {
+    let idx = this.indexes.get(file);
+    if (!idx) {
+      idx = new LineIndex(this.rendered.files[file]?.text ?? '');
+      this.indexes.set(file, idx);
+    }
+    return idx;
+  }
+
+  fileName(file: number): string {
+    return this.rendered.files[file]?.fileName ?? this.input.fileName;
+  }
+
+  /** Maps a span of the rendered text to a range of the original text, plus its origin in an included file. */
+  map(span: Span): { range: Range; origin?: SourceRef } {
+    const r = this.rendered;
+    const n = r.text.length;
+    const main = this.index(0);
+    if (n === 0) return { range: main.range(0, 0) };
+    const s = Math.min(Math.max(0, span[0]), n - 1);
+    const e = Math.max(span[1], span[0]);
+    const atEof = span[0] >= n;
+    const last = Math.min(Math.max(e - 1, s), n - 1);
+    const point = (i: number): boolean => r.anchorStart[i] === r.anchorEnd[i];
+    let start = point(s) ? (r.anchorStart[s] ?? 0) : (r.anchorStart[s] ?? 0);
+    let end = point(last) ? (r.anchorStart[last] ?? 0) + (e > s ? 1 : 0) : (r.anchorEnd[last] ?? 0);
+    if (atEof) start = end = main.text.length;
+    if (end < start) end = start;
+    const result: { range: Range; origin?: SourceRef } = { range: main.range(start, end) };
+    const file = r.file[s] ?? 0;
+    if (file !== 0 && !atEof) {
+      const os = r.off[s] ?? 0;
+      const oe = (r.file[last] ?? 0) === file ? (r.off[last] ?? os) + (e > s ? 1 : 0) : os;
+      result.origin = { fileName: this.fileName(file), range: this.index(file).range(os, Math.max(os, oe)) };
+    }
+    return result;
+  }
+
+  report(severity: 'error' | 'warning', code: string, message: string, span: Span): void {
+    const { range, origin } = this.map(span);
+    const diag: ConfigDiagnostic = { severity, message, range, code };
+    if (origin) {
+      diag.origin = origin;
+      diag.message += ` (in ${path.basename(origin.fileName)}:${origin.range.start.line + 1}:${origin.range.start.character + 1})`;
+    }
+    this.diagnostics.push(diag);
+  }
+
+  source(span: Span): { source: SourceRef; origin?: SourceRef } {
+    const { range, origin } = this.map(span);
+    return origin ? { source: { fileName: this.input.fileName, range }, origin } : { source: { fileName: this.input.fileName, range } };
+  }
+
+  /** "line N", or "line N of file.yaml" when the span came from an included file. */
+  lineOf(span: Span): string {
+    const { range, origin } = this.map(span);
+    return origin ? `line ${origin.range.start.line + 1} of ${path.basename(origin.fileName)}` : `line ${range.start.line + 1}`;
+  }
+
+  /** The file a rendered offset came from (for paths relative to it). */
+  fileAt(offset: number): string {
+    return this.fileName(this.rendered.file[Math.min(offset, this.rendered.text.length - 1)] ?? 0);
+  }
+}
+
+/** Parses a dev config in any of its forms. Never throws: problems become diagnostics. */
+export function parseDevConfig(input: DevConfigInput): DevConfigResult {
+  try {
+    // A dev config never has apiVersion and kind at its top, so 'file' input that has them is manifests.
+    const form = input.form === 'annotation' || input.form === 'manifest' ? input.form : looksLikeManifest(input.text) ? 'manifest' : 'file';
+    if (form === 'manifest') return parseManifest(input, parseDevConfig);
+    return parseConfigText(input, form);
+  } catch (err) {
+    // Guard: a bug here must not take the daemon down; report it where the user sees it.
+    const message = err instanceof Error ? err.message : String(err);
+    return { services: [], diagnostics: [{ severity: 'error', code: 'internal-error', message: `internal error while reading the config: ${message}`, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] };
+  }
+}
+
+function looksLikeManifest(text: string): boolean {
+  if (!/^kind\s*:/m.test(text) || !/^apiVersion\s*:/m.test(text)) return false;
+  const docs = parseAllDocuments(text);
+  return Array.isArray(docs) && (docs as Document[]).some((d) => isMap(d.contents) && d.contents.has('apiVersion') && d.contents.has('kind'));
+}
+
+/** Reads configProperties.envFile from the raw text (before templating), like Nocalhost does. */
+function preScanEnvFile(input: DevConfigInput, diagnostics: ConfigDiagnostic[]): Record<string, string> | undefined {
+  let doc: Document;
+  try {
+    doc = parseDocument(input.text, { uniqueKeys: false });
+  } catch {
+    return undefined;
+  }
+  const node = doc.getIn(['configProperties', 'envFile'], true);
+  if (!isScalar(node) || typeof node.value !== 'string' || node.value.trim() === '') return undefined;
+  const abs = path.resolve(path.dirname(input.fileName), node.value.trim());
+  const text = input.readFile?.(abs);
+  if (text === undefined) {
+    const idx = new LineIndex(input.text);
+    const r = node.range ?? [0, 0, 0];
+    diagnostics.push({ severity: 'warning', code: 'env-file-not-found', message: `cannot read envFile ${abs}; templates are rendered without it`, range: idx.range(r[0], r[1]) });
+    return undefined;
+  }
+  return parseEnvFile(text);
+}
+
+function parseConfigText(input: DevConfigInput, form: 'file' | 'annotation'): DevConfigResult {
+  const early: ConfigDiagnostic[] = [];
+  const fallbackEnv = form === 'file' ? preScanEnvFile(input, early) : undefined;
+  const rendered = renderTemplate(input.text, {
+    fileName: input.fileName,
+    env: input.env ?? {},
+    ...(fallbackEnv ? { fallbackEnv } : {}),
+    readFile: input.readFile,
+  });
+  const ctx = new Context(input, rendered);
+  ctx.diagnostics.push(...early);
+  const mainIdx = new LineIndex(input.text);
+  for (const d of rendered.diagnostics) {
+    const diag: ConfigDiagnostic = { severity: d.severity, code: d.code, message: d.message, range: mainIdx.range(d.start, d.end) };
+    if (d.origin) {
+      const f = rendered.files[d.origin.file];
+      const oi = new LineIndex(f?.text ?? '');
+      diag.origin = { fileName: f?.fileName ?? '', range: oi.range(d.origin.start, d.origin.end) };
+      diag.message += ` (in ${path.basename(diag.origin.fileName)}:${diag.origin.range.start.line + 1}:${diag.origin.range.start.character + 1})`;
+    }
+    ctx.diagnostics.push(diag);
+  }
+
+  const docs = parseAllDocuments(rendered.text, { uniqueKeys: false, merge: true, prettyErrors: false }) as Document[] | { empty: true };
+  const list: Document[] = Array.isArray(docs) ? docs : [];
+  for (const doc of list) {
+    for (const e of doc.errors) ctx.report('error', 'yaml-syntax', cleanYamlMessage(e.message), e.pos);
+    for (const w of doc.warnings) ctx.report('warning', 'yaml-warning', cleanYamlMessage(w.message), w.pos);
+  }
+  const result: DevConfigResult = { services: [], diagnostics: ctx.diagnostics };
+  const doc = list[0];
+  if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    if (!ctx.diagnostics.some((d) => d.severity === 'error'))
+      ctx.report('warning', 'empty-config', 'the config is empty', [0, 0]);
+    return result;
+  }
+  for (const extra of list.slice(1)) {
+    if (extra.contents !== null) ctx.report('warning', 'multiple-documents', 'only the first YAML document is read; this one is ignored', rangeOf(extra.contents));
+  }
+  ctx.doc = doc;
+  const root = doc.contents as YamlNode;
+
+  if (isSeq(root)) {
+    const items = walk(ctx, root, { kind: 'array', items: serviceType }, 'services');
+    result.services = toServices(ctx, Array.isArray(items) ? items : [], form);
+  } else if (isMap(root) && (root.has('application') || root.has('configProperties'))) {
+    const app = walk(ctx, root, appRoot, '');
+    const application = isWalked(app) ? app['application'] : undefined;
+    if (isWalked(application)) {
+      const services = application['services'];
+      result.services = toServices(ctx, Array.isArray(services) ? services : [], form);
+      result.application = toApplication(ctx, application);
+    }
+  } else if (isMap(root)) {
+    const one = walk(ctx, root, serviceType, 'service');
+    if (isWalked(one)) {
+      if (one['containers'] === undefined && one['dependLabelSelector'] === undefined && !root.items.some((p) => isScalar(p.key) && fieldOf(serviceType, String(p.key.value))))
+        ctx.report('error', 'unrecognized-shape', 'this is not a Nocalhost dev config: expected application/configProperties, a list of services, or a service with containers', firstKeySpan(root));
+      else result.services = toServices(ctx, [one], form);
+    }
+  } else {
+    ctx.report('error', 'unrecognized-shape', 'this is not a Nocalhost dev config: expected application/configProperties, a list of services, or a service with containers', rangeOf(root));
+  }
+  return result;
+}
+
+function cleanYamlMessage(message: string): string {
+  // yaml's messages end with " at line L, column C:" and a code excerpt; the range carries that.
+  return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message;
+}
+
+function rangeOf(node: unknown): Span {
+  const r = (node as { range?: [number, number, number] | null }).range;
+  return r ? [r[0], r[1]] : [0, 0];
+}
+
+function firstKeySpan(node: unknown): Span {
+  if (isMap(node)) {
+    const first = node.items[0];
+    if (first && isScalar(first.key)) return rangeOf(first.key);
+  }
+  const r = rangeOf(node);
+  return [r[0], r[0]];
+}
+
+function describe(node: unknown): string {
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) {
+    if (typeof node.value === 'number') return 'a number';
+    if (typeof node.value === 'boolean') return 'a boolean';
+    return `the string ${JSON.stringify(String(node.value))}`;
+  }
+  return 'an unsupported value';
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] ?? 0;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j] ?? 0;
+      prev[j] = Math.min((prev[j] ?? 0) + 1, (prev[j - 1] ?? 0) + 1, diag + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length] ?? 0;
+}
+
+function suggest(key: string, type: FieldType): string {
+  if (type.kind !== 'object') return '';
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const f of type.fields) {
+    const d = editDistance(key, f.key);
+    if (d < bestD) {
+      bestD = d;
+      best = f.key;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
+}
+
+function deref(ctx: Context, node: unknown): unknown {
+  if (isAlias(node) && ctx.doc) return node.resolve(ctx.doc);
+  return node;
+}
+
+/** Checks a node against a field type, reporting problems; returns plain data, or undefined when absent or invalid. */
+function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unknown {
+  const node = deref(ctx, raw);
+  if (node === null || node === undefined || (isScalar(node) && node.value === null)) return undefined;
+  const span = rangeOf(node);
+  const typeError = (): undefined => {
+    ctx.report('error', 'invalid-type', `${where || 'value'} should be ${article(type)}, not ${describe(node)}`, span);
+    return undefined;
+  };
+  switch (type.kind) {
+    case 'any':
+      return ctx.doc ? (node as { toJS(doc: Document): unknown }).toJS(ctx.doc) : undefined;
+    case 'string': {
+      if (!isScalar(node)) return typeError();
+      const v = node.value;
+      const s = typeof v === 'string' ? v : ctx.rendered.text.slice(span[0], span[1]);
+      if (type.format === 'service-type') return s;
+      if (type.enum && !type.enum.includes(s)) {
+        ctx.report('error', type.enumCode ?? 'invalid-value', `${where} must be one of ${type.enum.map((e) => JSON.stringify(e)).join(', ')}, not ${JSON.stringify(s)}`, span);
+        return undefined;
+      }
+      const message = checkFormat(type.format, s);
+      if (message) {
+        ctx.report('error', formatCode(type.format), `${where}: ${message}`, span);
+        return undefined;
+      }
+      return s;
+    }
+    case 'integer': {
+      if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value)) return typeError();
+      if (type.format === 'port') {
+        const message = checkPort(node.value);
+        if (message) {
+          ctx.report('error', 'invalid-port', `${where}: ${message}`, span);
+          return undefined;
+        }
+      }
+      return node.value;
+    }
+    case 'boolean':
+      if (!isScalar(node) || typeof node.value !== 'boolean') return typeError();
+      return node.value;
+    case 'array': {
+      if (!isSeq(node)) return typeError();
+      const out: unknown[] = [];
+      for (const item of node.items) {
+        const v = walk(ctx, item, type.items, where);
+        if (v !== undefined) out.push(v);
+      }
+      return out;
+    }
+    case 'object': {
+      if (!isMap(node)) return typeError();
+      const out = { [SPAN]: span, [KEYS]: {} } as Walked;
+      for (const pair of entries(ctx, node.items as Pair[])) {
+        const keyNode = pair.key;
+        const key = isScalar(keyNode) ? String(keyNode.value) : '';
+        const keySpan = rangeOf(keyNode);
+        const field = fieldOf(type, key);
+        if (!field) {
+          ctx.report('warning', 'unknown-key', `unknown key "${key}"${where ? ` in ${where}` : ''}${suggest(key, type)}; it is ignored`, keySpan);
+          continue;
+        }
+        const value = walk(ctx, pair.value, field.type, key);
+        out[KEYS][key] = { key: keySpan, value: pair.value ? rangeOf(deref(ctx, pair.value)) : keySpan };
+        if (value !== undefined) out[key] = value;
+      }
+      return out;
+    }
+  }
+}
+
+function article(type: FieldType): string {
+  switch (type.kind) {
+    case 'object':
+      return 'a mapping';
+    case 'array':
+      return 'a list';
+    case 'integer':
+      return 'an integer';
+    case 'boolean':
+      return 'true or false';
+    default:
+      return `a ${typeName(type)}`;
+  }
+}
+
+/** The pairs of a mapping with duplicates resolved (the last one wins, the others are reported) and `<<` merges applied. */
+function entries(ctx: Context, items: Pair[]): Pair[] {
+  const byKey = new Map<string, Pair>();
+  const merged: Pair[] = [];
+  for (const pair of items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : isAlias(pair.key) ? '<<alias>>' : '';
+    if (key === '<<') {
+      const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+      for (const src of sources) {
+        const m = deref(ctx, src);
+        if (isMap(m)) merged.push(...(m.items as Pair[]));
+      }
+      continue;
+    }
+    const earlier = byKey.get(key);
+    if (earlier) {
+      ctx.report('warning', 'duplicate-key', `duplicate key "${key}": this value is ignored, the one on ${ctx.lineOf(rangeOf(pair.key))} is used`, rangeOf(earlier.key));
+      byKey.delete(key);
+    }
+    byKey.set(key, pair);
+  }
+  for (const pair of merged) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!byKey.has(key)) byKey.set(key, pair);
+  }
+  return [...byKey.values()];
+}
+
+function checkFormat(format: string | undefined, s: string): string | undefined {
+  switch (format) {
+    case 'quantity':
+      return checkQuantity(s);
+    case 'port-pair':
+      return checkPortPair(s);
+    case 'dns1123-label':
+      return checkDns1123Label(s);
+    case 'dns1123-subdomain':
+      return checkDns1123Subdomain(s);
+    default:
+      return undefined;
+  }
+}
+
+function formatCode(format: string | undefined): string {
+  switch (format) {
+    case 'quantity':
+      return 'invalid-quantity';
+    case 'port-pair':
+      return 'invalid-port-pair';
+    case 'dns1123-label':
+    case 'dns1123-subdomain':
+      return 'invalid-name';
+    default:
+      return 'invalid-value';
+  }
+}
+
+// ---- Normalization: walked data -> the model, with Nocalhost's defaults ----
+
+const str = (o: Walked | undefined, k: string): string | undefined => {
+  const v = o?.[k];
+  return typeof v === 'string' ? v : undefined;
+};
+const strs = (o: Walked | undefined, k: string): string[] | undefined => {
+  const v = o?.[k];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+};
+const obj = (o: Walked | undefined, k: string): Walked | undefined => {
+  const v = o?.[k];
+  return isWalked(v) ? v : undefined;
+};
+const objs = (o: Walked | undefined, k: string): Walked[] => {
+  const v = o?.[k];
+  return Array.isArray(v) ? v.filter(isWalked) : [];
+};
+const bool = (o: Walked | undefined, k: string): boolean | undefined => {
+  const v = o?.[k];
+  return typeof v === 'boolean' ? v : undefined;
+};
+const keySpan = (o: Walked, k: string): Span => o[KEYS][k]?.key ?? [o[SPAN][0], o[SPAN][0]];
+const valueSpan = (o: Walked, k: string): Span => o[KEYS][k]?.value ?? keySpan(o, k);
+const firstKey = (o: Walked): Span => {
+  const first = Object.values(o[KEYS])[0];
+  return first ? first.key : [o[SPAN][0], o[SPAN][0]];
+};
+
+function toServices(ctx: Context, items: unknown[], form: 'file' | 'annotation'): ServiceConfig[] {
+  const out: { svc: ServiceConfig; span: Span }[] = [];
+  for (const item of items) {
+    if (!isWalked(item)) continue;
+    const svc = toService(ctx, item, form);
+    if (svc) out.push({ svc, span: item[KEYS]['name']?.value ?? firstKey(item) });
+  }
+  // Nocalhost keeps the last of services with the same name and type.
+  const lastIndex = new Map<string, number>();
+  out.forEach(({ svc }, i) => lastIndex.set(`${svc.serviceType}/${svc.name}`, i));
+  const spans = out.map(({ span }) => span);
+  return out
+    .filter(({ svc, span }, i) => {
+      const last = lastIndex.get(`${svc.serviceType}/${svc.name}`) ?? i;
+      if (last === i) return true;
+      ctx.report('warning', 'duplicate-service', `service "${svc.name}" (${svc.serviceType}) is defined again on ${ctx.lineOf(spans[last] ?? span)}; this definition is ignored`, span);
+      return false;
+    })
+    .map(({ svc }) => svc);
+}
+
+function toService(ctx: Context, o: Walked, form: 'file' | 'annotation'): ServiceConfig | undefined {
+  let name = str(o, 'name');
+  let rawType = str(o, 'serviceType');
+  if (form === 'annotation') {
+    name = ctx.input.workload?.name ?? name ?? '';
+    // Workload kinds are CamelCase (Deployment); serviceType is their lower-case form.
+    rawType = ctx.input.workload?.kind.toLowerCase() ?? rawType ?? 'deployment';
+  }
+  let ok = true;
+  if (name === undefined) {
+    if (!(o[KEYS]['name'])) ctx.report('error', 'missing-required', 'a service needs a name (the workload\'s name)', firstKey(o));
+    ok = false;
+  }
+  let serviceType: ServiceConfig['serviceType'] | undefined;
+  if (rawType === undefined) {
+    if (!o[KEYS]['serviceType']) ctx.report('error', 'missing-required', `service${name ? ` "${name}"` : ''} needs a serviceType (${'deployment, statefulset, daemonset, job, cronjob or pod'})`, firstKey(o));
+    ok = false;
+  } else {
+    const resolved = resolveServiceType(rawType);
+    const span = o[KEYS]['serviceType'] ? valueSpan(o, 'serviceType') : firstKey(o);
+    if (resolved.error) {
+      ctx.report('error', 'invalid-service-type', resolved.error, span);
+      ok = false;
+    } else if (resolved.warning) ctx.report('warning', 'invalid-service-type', resolved.warning, span);
+    serviceType = resolved.type;
+  }
+  if (!ok || name === undefined || serviceType === undefined) return undefined;
+
+  const containers: ContainerConfig[] = [];
+  const seen = new Map<string, Span>();
+  for (const c of objs(o, 'containers')) {
+    const container = toContainer(ctx, c);
+    const cname = container.name;
+    const earlier = seen.get(cname);
+    if (earlier) {
+      ctx.report('warning', 'duplicate-container', `container ${cname ? `"${cname}"` : 'without a name'} is already configured on ${ctx.lineOf(earlier)}; this entry is ignored`, c[KEYS]['name'] ? valueSpan(c, 'name') : firstKey(c));
+      continue;
+    }
+    seen.set(cname, c[KEYS]['name'] ? valueSpan(c, 'name') : firstKey(c));
+    containers.push(container);
+  }
+  const svc: ServiceConfig = { name, serviceType, containers, ...ctx.source(o[SPAN]) };
+  const priorityClass = str(o, 'priorityClass');
+  if (priorityClass !== undefined) svc.priorityClass = priorityClass;
+  const dls = obj(o, 'dependLabelSelector');
+  if (dls) svc.dependLabelSelector = { pods: strs(dls, 'pods') ?? [], jobs: strs(dls, 'jobs') ?? [], tcp: strs(dls, 'tcp') ?? [], http: strs(dls, 'http') ?? [] };
+  // Keep the field order stable for --json: name, serviceType, ..., containers, source.
+  const { containers: cs, source, origin, ...rest } = svc;
+  return { ...rest, containers: cs, source, ...(origin ? { origin } : {}) };
+}
+
+function toEnv(ctx: Context, owner: Walked | undefined): { env: EnvVar[]; envFrom?: EnvFrom } {
+  const env: EnvVar[] = [];
+  for (const e of objs(owner, 'env')) {
+    const name = str(e, 'name');
+    if (name === undefined || name === '') {
+      ctx.report('error', 'missing-required', 'an env entry needs a name', firstKey(e));
+      continue;
+    }
+    env.push({ name, value: str(e, 'value') ?? '' });
+  }
+  const from = obj(owner, 'envFrom');
+  if (!from) return { env };
+  const envFrom: EnvFrom = { envFile: [] };
+  const fromVars: EnvVar[] = [];
+  for (const f of objs(from, 'envFile')) {
+    const p = str(f, 'path');
+    if (p === undefined) continue;
+    const abs = path.resolve(path.dirname(ctx.fileAt(valueSpan(f, 'path')[0])), p);
+    envFrom.envFile.push({ path: abs });
+    const text = ctx.input.readFile?.(abs);
+    if (text === undefined) {
+      ctx.report('warning', 'env-file-not-found', `cannot read env file ${abs}`, valueSpan(f, 'path'));
+      continue;
+    }
+    for (const [name, value] of Object.entries(parseEnvFile(text))) {
+      const i = fromVars.findIndex((v) => v.name === name);
+      if (i >= 0) fromVars.splice(i, 1);
+      fromVars.push({ name, value });
+    }
+  }
+  const names = new Set(env.map((e) => e.name));
+  return { env: [...fromVars.filter((v) => !names.has(v.name)), ...env], envFrom };
+}
+
+function toContainer(ctx: Context, c: Walked): ContainerConfig {
+  const container: ContainerConfig = { name: str(c, 'name') ?? '', dev: toDev(ctx, obj(c, 'dev')), ...ctx.source(c[SPAN]) };
+  const hub = obj(c, 'hub');
+  if (hub) container.hub = { image: str(hub, 'image') ?? '' };
+  const install = obj(c, 'install');
+  if (install) {
+    const { env, envFrom } = toEnv(ctx, install);
+    container.install = { env, ...(envFrom ? { envFrom } : {}), portForward: strs(install, 'portForward') ?? [] };
+  }
+  const { name, hub: h, install: i, dev, source, origin } = container;
+  return { name, ...(h ? { hub: h } : {}), ...(i ? { install: i } : {}), dev, source, ...(origin ? { origin } : {}) };
+}
+
+function toDev(ctx: Context, d: Walked | undefined): DevConfig {
+  const sync = obj(d, 'sync');
+  const command = obj(d, 'command');
+  const { env, envFrom } = toEnv(ctx, d);
+  const filePattern = strs(sync, 'filePattern');
+  const dev: DevConfig = {
+    gitUrl: str(d, 'gitUrl') ?? '',
+    image: str(d, 'image') ?? '',
+    shell: str(d, 'shell') ?? '',
+    workDir: str(d, 'workDir') || '/home/nocalhost-dev',
+    storageClass: str(d, 'storageClass') ?? '',
+    persistentVolumeDirs: objs(d, 'persistentVolumeDirs').map((p) => {
+      const dir: DevConfig['persistentVolumeDirs'][number] = { path: str(p, 'path') ?? '' };
+      const capacity = str(p, 'capacity');
+      if (capacity !== undefined) dir.capacity = capacity;
+      const wait = bool(p, 'waitForFirstConsumer');
+      if (wait !== undefined) dir.waitForFirstConsumer = wait;
+      return dir;
+    }),
+    command: {
+      build: strs(command, 'build') ?? [],
+      run: strs(command, 'run') ?? [],
+      debug: strs(command, 'debug') ?? [],
+      hotReloadRun: strs(command, 'hotReloadRun') ?? [],
+      hotReloadDebug: strs(command, 'hotReloadDebug') ?? [],
+    },
+    hotReload: bool(d, 'hotReload') ?? false,
+    useDevContainer: bool(d, 'useDevContainer') ?? false,
+    sync: {
+      type: str(sync, 'type') === 'sendReceive' ? 'sendReceive' : 'send',
+      mode: str(sync, 'mode') === 'gitIgnore' ? 'gitIgnore' : 'pattern',
+      filePattern: filePattern && filePattern.length > 0 ? filePattern : ['./'],
+      ignoreFilePattern: strs(sync, 'ignoreFilePattern') ?? [],
+      deleteProtection: bool(sync, 'deleteProtection') ?? true,
+    },
+    env,
+    portForward: strs(d, 'portForward') ?? [],
+    patches: objs(d, 'patches').map((p) => {
+      const t = str(p, 'type');
+      return { patch: str(p, 'patch') ?? '', type: t === 'merge' || t === 'json' ? t : 'strategic' };
+    }),
+  };
+  const pull = str(d, 'imagePullPolicy');
+  if (pull === 'Always' || pull === 'IfNotPresent' || pull === 'Never') dev.imagePullPolicy = pull;
+  const devContainerName = str(d, 'devContainerName');
+  if (devContainerName !== undefined) dev.devContainerName = devContainerName;
+  const resources = obj(d, 'resources');
+  if (resources) {
+    dev.resources = {};
+    for (const k of ['limits', 'requests'] as const) {
+      const q = obj(resources, k);
+      if (!q) continue;
+      const cpu = str(q, 'cpu');
+      const memory = str(q, 'memory');
+      dev.resources[k] = { ...(cpu !== undefined ? { cpu } : {}), ...(memory !== undefined ? { memory } : {}) };
+    }
+  }
+  const debug = obj(d, 'debug');
+  if (debug) {
+    dev.debug = {};
+    const port = debug['remoteDebugPort'];
+    if (typeof port === 'number') dev.debug.remoteDebugPort = port;
+    const language = str(debug, 'language');
+    if (language !== undefined) dev.debug.language = language as NonNullable<DevConfig['debug']>['language'] & string;
+  }
+  if (envFrom) dev.envFrom = envFrom;
+  const sidecarImage = str(d, 'sidecarImage');
+  if (sidecarImage !== undefined) dev.sidecarImage = sidecarImage;
+  // Field order as in Nocalhost's struct, for readable --json output.
+  const order: (keyof DevConfig)[] = ['gitUrl', 'image', 'imagePullPolicy', 'shell', 'workDir', 'storageClass', 'devContainerName', 'resources', 'persistentVolumeDirs', 'command', 'debug', 'hotReload', 'useDevContainer', 'sync', 'env', 'envFrom', 'portForward', 'sidecarImage', 'patches'];
+  const sorted: Record<string, unknown> = {};
+  for (const k of order) if (dev[k] !== undefined) sorted[k] = dev[k];
+  return sorted as unknown as DevConfig;
+}
+
+function toApplication(ctx: Context, a: Walked): ApplicationInfo {
+  return { name: str(a, 'name') ?? '', manifestType: str(a, 'manifestType') ?? '', env: toEnv(ctx, a).env };
+}
