@@ -52,7 +52,7 @@ function mover(text: string, idx: LineIndex, node: Scalar): Move {
   let indent: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const src = idx.lineText(header + 1 + i);
-    if (src.trim() === '') continue;
+    if ((lines[i] ?? '') === '' || src.trim() === '') continue;
     const n = src.length - src.trimStart().length;
     indent = indent === undefined ? n : Math.min(indent, n);
   }

@@ -66,7 +66,9 @@ class Context {
     const main = this.index(0);
     if (n === 0) return { range: main.range(0, 0) };
     const s = Math.min(Math.max(0, span[0]), n - 1);
-    const e = Math.max(span[1], span[0]);
+    let e = Math.max(span[1], span[0]);
+    // Block nodes end after their last line break; a range ends at the last visible character.
+    while (e > s + 1 && /\s/.test(r.text[e - 1] ?? '')) e--;
     const atEof = span[0] >= n;
     const last = Math.min(Math.max(e - 1, s), n - 1);
     const point = (i: number): boolean => r.anchorStart[i] === r.anchorEnd[i];
@@ -248,18 +250,22 @@ function describe(node: unknown): string {
   return 'an unsupported value';
 }
 
+/** Edit distance counting a swap of two neighbours as one edit (optimal string alignment), case-insensitive. */
 function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0] ?? 0;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j] ?? 0;
-      prev[j] = Math.min((prev[j] ?? 0) + 1, (prev[j - 1] ?? 0) + 1, diag + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
-      diag = tmp;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const d: number[][] = Array.from({ length: x.length + 1 }, (_, i) => Array.from({ length: y.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= x.length; i++) {
+    for (let j = 1; j <= y.length; j++) {
+      const cost = x[i - 1] === y[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      const row = d[i];
+      if (row) row[j] = v;
     }
   }
-  return prev[b.length] ?? 0;
+  return at(x.length, y.length);
 }
 
 function suggest(key: string, type: FieldType): string {
