@@ -1,0 +1,36 @@
+/**
+ * Stable error codes carried in JSON-RPC error responses (`error.code`). They sit outside
+ * JSON-RPC's reserved range (-32768 to -32000), grouped by area in blocks of a hundred, so a client
+ * can branch on them; `error.message` is always a sentence a person can act on.
+ *
+ * The standard JSON-RPC codes are used as the specification says: -32700 parse error (invalid
+ * JSON), -32600 invalid request (not a JSON-RPC message, or too large), -32601 method not found,
+ * -32602 invalid params, -32800 request cancelled (LSP's RequestCancelled).
+ */
+export const ErrorCode = {
+  /** A bug in nhd: the message says what failed; the daemon log has the stack. */
+  Internal: 1000,
+  /** The daemon is stopping and takes no new work; reconnect to get a new one. */
+  DaemonStopping: 1001,
+
+  /** No dev config was found where it was looked for. */
+  ConfigNotFound: 1501,
+  /** The dev config has errors; `data` carries the diagnostics. */
+  ConfigInvalid: 1502,
+  /** A file the request names cannot be read. */
+  FileNotReadable: 1503,
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Standard JSON-RPC / LSP codes, named for readability. */
+export const RpcErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** LSP: a request other than `initialize` arrived before it. */
+  ServerNotInitialized: -32002,
+  RequestCancelled: -32800,
+} as const;

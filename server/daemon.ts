@@ -1,0 +1,107 @@
+import { EventEmitter } from 'node:events';
+import { PROTOCOL_VERSION, type ClientSummary, type StatusResult } from '../protocol';
+import type { Logger } from './ports';
+
+/** How the composition root started the daemon. */
+export interface DaemonOptions {
+  /** nhd's version (the npm package's). */
+  version: string;
+  mode: 'stdio' | 'socket';
+  socketPath?: string;
+  logFile: string;
+  /** Serve `nhd/test/*` methods (NHD_TEST_HOOKS=1). */
+  testHooks: boolean;
+  log: Logger;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+}
+
+interface DaemonEvents {
+  /** The status changed: a client came or went, a session started or ended. */
+  statusChanged: [];
+  /** Nothing holds the daemon any more: no client, no session. */
+  idle: [];
+  /** Someone asked the daemon to stop; the composition root closes listeners and exits. */
+  stopRequested: [reason: string];
+}
+
+/**
+ * The daemon's state, shared by every connected client. Transport-free: server/rpc binds a
+ * connection to it, clients/cli/serve.ts decides how the process listens and when it exits.
+ */
+export class Daemon extends EventEmitter<DaemonEvents> {
+  readonly options: DaemonOptions;
+  readonly log: Logger;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private readonly clients = new Map<number, ClientSummary>();
+  private nextClientId = 1;
+  private stopping = false;
+
+  constructor(options: DaemonOptions) {
+    super();
+    this.options = options;
+    this.log = options.log;
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+  }
+
+  /** Registers a new connection and returns its id. */
+  addClient(): number {
+    const id = this.nextClientId++;
+    this.clients.set(id, { id, name: 'unknown', connectedAt: new Date(this.now()).toISOString() });
+    this.log.log('info', 'client', 'client connected', { id, clients: this.clients.size });
+    this.emit('statusChanged');
+    return id;
+  }
+
+  /** Records what the client said of itself in `initialize`. */
+  describeClient(id: number, name: string, version: string | undefined): void {
+    const client = this.clients.get(id);
+    if (!client) return;
+    client.name = name;
+    if (version !== undefined) client.version = version;
+    this.emit('statusChanged');
+  }
+
+  removeClient(id: number): void {
+    if (!this.clients.delete(id)) return;
+    this.log.log('info', 'client', 'client disconnected', { id, clients: this.clients.size });
+    this.emit('statusChanged');
+    if (this.isIdle()) this.emit('idle');
+  }
+
+  /** True when nothing would be lost by exiting: no client connected and no session held. */
+  isIdle(): boolean {
+    return this.clients.size === 0;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  status(): StatusResult {
+    const now = this.now();
+    const result: StatusResult = {
+      version: this.options.version,
+      protocolVersion: PROTOCOL_VERSION,
+      pid: process.pid,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeMs: now - this.startedAt,
+      mode: this.options.mode,
+      logFile: this.options.logFile,
+      clients: [...this.clients.values()].map((c) => ({ ...c })),
+      sessions: [],
+    };
+    if (this.options.socketPath !== undefined) result.socketPath = this.options.socketPath;
+    return result;
+  }
+
+  /** Asks the process to stop. Idempotent. */
+  requestStop(reason: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.log('info', 'daemon', 'stop requested', { reason });
+    this.emit('stopRequested', reason);
+  }
+}

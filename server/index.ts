@@ -1,0 +1,14 @@
+/**
+ * server/: the daemon. Sessions, orchestration and state, bound to clients by server/rpc.
+ *
+ * **API Boundary**: what this file exports is what the composition root (clients/cli/serve.ts)
+ * may use. server/ imports protocol/ and its own files; only server/rpc/ imports
+ * vscode-languageserver and vscode-jsonrpc; nothing here imports a Kubernetes, file-watching or
+ * DAP library (those arrive through the ports in ports.ts, implemented in adapters/).
+ */
+export { Daemon, type DaemonOptions } from './daemon';
+export { NhdError } from './errors';
+export { FileLogger } from './fileLogger';
+export type { Logger, LogLevel, LogTag } from './ports';
+export { serveClient, MAX_MESSAGE_BYTES, type ClientStreams } from './rpc/clientConnection';
+export { listenOnUnixSocket, ensurePrivateDirectory } from './rpc/socketListener';

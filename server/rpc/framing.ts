@@ -1,0 +1,222 @@
+import type { Readable } from 'node:stream';
+import { AbstractMessageReader, type DataCallback, type Disposable, type Message } from 'vscode-jsonrpc';
+import { RpcErrorCode } from '../../protocol';
+
+/**
+ * The LSP base protocol's framing (`Content-Length: N\r\n\r\n<N bytes of JSON>`), read strictly.
+ *
+ * vscode-jsonrpc's own reader stalls silently on a malformed header and drops invalid JSON with
+ * only a local error event; a daemon shared by several clients must instead answer each bad
+ * input and keep going. This reader reports every problem through `onBadInput` so the connection
+ * can send a JSON-RPC error, and it keeps the stream in sync where the framing allows:
+ * - invalid JSON or a message that is not JSON-RPC: an error, the next message is read as usual;
+ * - a message over `maxMessageBytes`: its body is skipped unread, an error, and reading goes on;
+ * - a malformed header: an error and `fatal`, because the next frame's start cannot be found.
+ */
+export interface BadInput {
+  code: number;
+  message: string;
+  /** The id of the offending request when it could be read, else null (as JSON-RPC says). */
+  id: string | number | null;
+  /** The stream cannot be read further; the connection should be closed after replying. */
+  fatal: boolean;
+}
+
+export interface FramingOptions {
+  /** Largest message body accepted, in bytes. */
+  maxMessageBytes: number;
+  onBadInput: (problem: BadInput) => void;
+}
+
+/** Longest header block accepted; real headers are well under 100 bytes. */
+const MAX_HEADER_BYTES = 8 * 1024;
+const HEADER_END = Buffer.from('\r\n\r\n', 'ascii');
+
+export class GuardedMessageReader extends AbstractMessageReader {
+  private callback: DataCallback | undefined;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Body length of the frame being read, or -1 while reading headers. */
+  private bodyLength = -1;
+  /** Bytes still to discard from an oversized body. */
+  private skipping = 0;
+  private skippedLength = 0;
+  private dead = false;
+
+  constructor(
+    private readonly input: Readable,
+    private readonly options: FramingOptions,
+  ) {
+    super();
+  }
+
+  listen(callback: DataCallback): Disposable {
+    this.callback = callback;
+    const onData = (chunk: Buffer) => this.onData(chunk);
+    const onError = (error: Error) => this.fireError(error);
+    const onClose = () => this.fireClose();
+    this.input.on('data', onData);
+    this.input.on('error', onError);
+    this.input.on('close', onClose);
+    this.input.on('end', onClose);
+    return {
+      dispose: () => {
+        this.input.off('data', onData);
+        this.input.off('error', onError);
+        this.input.off('close', onClose);
+        this.input.off('end', onClose);
+      },
+    };
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.dead) return;
+    if (this.skipping > 0) {
+      const skipped = Math.min(this.skipping, chunk.length);
+      this.skipping -= skipped;
+      chunk = chunk.subarray(skipped);
+      if (this.skipping === 0) this.reportOversized();
+      if (chunk.length === 0) return;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (!this.dead && this.readFrame()) {
+      // Read every complete frame in the buffer.
+    }
+  }
+
+  /** Reads one header block or one body from the buffer; false when more bytes are needed. */
+  private readFrame(): boolean {
+    if (this.bodyLength < 0) {
+      const all = this.peekAll();
+      const end = all.indexOf(HEADER_END);
+      if (end < 0) {
+        if (all.length > MAX_HEADER_BYTES) this.fatal('The message header is longer than 8 KiB or has no blank line after it.');
+        return false;
+      }
+      const length = this.parseHeader(all.subarray(0, end).toString('ascii'));
+      if (length === undefined) return false;
+      this.consume(end + HEADER_END.length);
+      if (length > this.options.maxMessageBytes) {
+        this.skippedLength = length;
+        const available = Math.min(length, this.buffered);
+        this.consume(available);
+        this.skipping = length - available;
+        if (this.skipping === 0) this.reportOversized();
+        return this.buffered > 0;
+      }
+      this.bodyLength = length;
+    }
+    if (this.buffered < this.bodyLength) return false;
+    const body = this.take(this.bodyLength);
+    this.bodyLength = -1;
+    this.deliver(body);
+    return true;
+  }
+
+  /** Returns the body's length, or undefined after reporting a fatal error. */
+  private parseHeader(text: string): number | undefined {
+    let length: number | undefined;
+    for (const line of text.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) return this.fatal(`Malformed header line ${JSON.stringify(line)}: expected "Name: value".`);
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      if (name === 'content-length') {
+        if (!/^\d{1,15}$/.test(value)) return this.fatal(`Content-Length must be a non-negative integer, got ${JSON.stringify(value)}.`);
+        length = Number(value);
+      } else if (name === 'content-type') {
+        const charset = /charset=([^;]+)/i.exec(value)?.[1]?.trim().toLowerCase();
+        if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+          return this.fatal(`Unsupported charset ${JSON.stringify(charset)}: nhd reads utf-8 only.`);
+        }
+      }
+    }
+    if (length === undefined) return this.fatal('The message header has no Content-Length.');
+    return length;
+  }
+
+  private deliver(body: Buffer): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      this.options.onBadInput({
+        code: RpcErrorCode.ParseError,
+        message: `The message body is not valid JSON (${(error as Error).message}).`,
+        id: null,
+        fatal: false,
+      });
+      return;
+    }
+    const problem = checkJsonRpc(value);
+    if (problem) {
+      this.options.onBadInput(problem);
+      return;
+    }
+    this.callback?.(value as Message);
+  }
+
+  private reportOversized(): void {
+    this.options.onBadInput({
+      code: RpcErrorCode.InvalidRequest,
+      message: `The message of ${this.skippedLength} bytes exceeds the limit of ${this.options.maxMessageBytes} bytes and was not read.`,
+      id: null,
+      fatal: false,
+    });
+  }
+
+  private fatal(message: string): undefined {
+    this.dead = true;
+    this.chunks = [];
+    this.buffered = 0;
+    this.options.onBadInput({ code: RpcErrorCode.ParseError, message, id: null, fatal: true });
+    return undefined;
+  }
+
+  private peekAll(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  private take(n: number): Buffer {
+    const all = this.peekAll();
+    const taken = all.subarray(0, n);
+    this.consume(n);
+    return taken;
+  }
+
+  private consume(n: number): void {
+    const all = this.peekAll();
+    const rest = all.subarray(n);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+  }
+}
+
+/** Checks that a parsed value is one JSON-RPC 2.0 message; returns the problem or undefined. */
+export function checkJsonRpc(value: unknown): BadInput | undefined {
+  const invalid = (message: string, id: string | number | null = null): BadInput => ({
+    code: RpcErrorCode.InvalidRequest,
+    message,
+    id,
+    fatal: false,
+  });
+  if (Array.isArray(value)) return invalid('Batches are not supported: send one JSON-RPC message per frame.');
+  if (typeof value !== 'object' || value === null) return invalid('The message is not a JSON object.');
+  const message = value as Record<string, unknown>;
+  const id = message['id'];
+  const validId = typeof id === 'string' || typeof id === 'number' ? id : null;
+  if (message['jsonrpc'] !== '2.0') return invalid('The message lacks "jsonrpc": "2.0".', validId);
+  if (id !== undefined && id !== null && validId === null) return invalid('The message id must be a string or a number.');
+  if ('method' in message) {
+    if (typeof message['method'] !== 'string') return invalid('The method must be a string.', validId);
+    const params = message['params'];
+    if (params !== undefined && (typeof params !== 'object' || params === null)) {
+      return { code: RpcErrorCode.InvalidParams, message: 'params must be an object or an array.', id: validId, fatal: false };
+    }
+    return undefined;
+  }
+  if (validId !== null && ('result' in message || 'error' in message)) return undefined;
+  return invalid('The message is neither a request, a notification nor a response.', validId);
+}

@@ -1,0 +1,94 @@
+import {
+  Commands,
+  ConfigLoadRequest,
+  ConfigValidateRequest,
+  DaemonStopRequest,
+  ErrorCode,
+  StatusRequest,
+  TestSleepRequest,
+} from '../../protocol';
+import { loadConfig, validateConfig } from '../configService';
+import type { Daemon } from '../daemon';
+import { CancelledError, NhdError } from '../errors';
+import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string, type Reader } from './params';
+import type { Progress } from './progress';
+
+/** What a handler gets besides its params. */
+export interface RequestContext {
+  /** Fires on $/cancelRequest, window/workDoneProgress/cancel, or the client leaving. */
+  signal: AbortSignal;
+  progress: Progress;
+  clientId: number;
+}
+
+/** One `nhd/` method: how to read its params and how to serve it. */
+export interface MethodHandler<P = unknown, R = unknown> {
+  read: Reader<P>;
+  serve(params: P, context: RequestContext): Promise<R> | R;
+  /** Long work that reports progress and honours cancellation. */
+  long?: boolean;
+}
+
+function handler<P, R>(read: Reader<P>, serve: MethodHandler<P, R>['serve'], long = false): MethodHandler {
+  return { read, serve, long } as MethodHandler;
+}
+
+/** The `nhd/` methods this daemon serves, by method name. */
+export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {
+  const methods = new Map<string, MethodHandler>([
+    [StatusRequest.method, handler(object({}), () => daemon.status())],
+    [
+      ConfigValidateRequest.method,
+      handler(object({ path: nonEmptyString, text: optional(string), form: optional(oneOf('file', 'annotation')) }), (p) =>
+        validateConfig(p),
+      ),
+    ],
+    [ConfigLoadRequest.method, handler(object({ localDir: nonEmptyString }), (p) => loadConfig(p.localDir))],
+    [
+      DaemonStopRequest.method,
+      handler(object({ reason: string }), (p) => {
+        // Answer first; the composition root closes connections on the next turn.
+        setImmediate(() => daemon.requestStop(p.reason));
+        return null;
+      }),
+    ],
+  ]);
+  if (daemon.options.testHooks) {
+    methods.set(
+      TestSleepRequest.method,
+      handler(object({ ms: finiteNumber, workDoneToken: optional(progressToken) }), (p, ctx) => sleepWithProgress(p.ms, ctx), true),
+    );
+  }
+  return methods;
+}
+
+/** Command ids for workspace/executeCommand, mapped to the method each runs. */
+export function nhdCommands(methods: Map<string, MethodHandler>): Map<string, string> {
+  const commands = new Map<string, string>();
+  for (const [id, method] of Object.entries(Commands)) commands.set(id, method);
+  for (const method of methods.keys()) {
+    const id = method.replaceAll('/', '.');
+    if (!commands.has(id)) commands.set(id, method);
+  }
+  for (const [, method] of commands) {
+    if (!methods.has(method)) throw new NhdError(ErrorCode.Internal, `command table names ${method}, which has no handler`);
+  }
+  return commands;
+}
+
+async function sleepWithProgress(ms: number, { signal, progress }: RequestContext): Promise<number> {
+  const started = Date.now();
+  progress.begin('Sleeping', `0 of ${ms} ms`, 0);
+  const step = Math.max(10, Math.min(100, ms / 10));
+  while (Date.now() - started < ms) {
+    if (signal.aborted) {
+      progress.done('cancelled');
+      throw new CancelledError();
+    }
+    await new Promise((resolve) => setTimeout(resolve, step));
+    const elapsed = Math.min(ms, Date.now() - started);
+    progress.report(`${elapsed} of ${ms} ms`, Math.round((elapsed / ms) * 100));
+  }
+  progress.done();
+  return Date.now() - started;
+}
