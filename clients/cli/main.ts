@@ -1,0 +1,171 @@
+import * as path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigValidateRequest, StatusRequest, type ConfigDiagnostic, type StatusResult } from '../../protocol';
+import { DaemonClient } from './daemonClient';
+import { forwardStdio } from './forward';
+import { formatDuration, printJson } from './output';
+import { serve } from './serve';
+import { VERSION } from './version';
+
+/**
+ * The `nhd` command. Every subcommand but `serve` is a thin client of the daemon: it connects
+ * (starting the shared daemon when none runs), sends one or a few requests and prints the result,
+ * for people or, with --json, for scripts.
+ */
+const USAGE = `nhd ${VERSION}: a development daemon for Kubernetes
+
+Usage:
+  nhd serve                        serve the protocol on stdio (what an editor spawns)
+  nhd serve --listen [PATH]        serve on a unix socket (default: the shared daemon's)
+  nhd serve --remote=auto          forward stdio to the shared daemon, starting it if needed
+  nhd status [--json]              the daemon's version, uptime, clients and sessions
+  nhd config validate FILE [--json]
+                                   check a .nocalhost/config.yaml; exit 1 on errors
+  nhd --version                    print the version
+
+Environment: NHD_HOME puts the socket, state and log under one directory.
+`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case 'serve':
+      return serveCommand(rest);
+    case 'status':
+      return statusCommand(rest);
+    case 'config':
+      return configCommand(rest);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+async function serveCommand(args: string[]): Promise<number> {
+  // `--listen` takes an optional path, which parseArgs cannot express: take it by hand.
+  const listenAt = args.indexOf('--listen');
+  let listen: string | true | undefined;
+  if (listenAt >= 0) {
+    const next = args[listenAt + 1];
+    listen = next !== undefined && !next.startsWith('-') ? next : true;
+    args = args.filter((_, i) => i !== listenAt && !(i === listenAt + 1 && listen !== true));
+  }
+  const { values } = parse(args, { remote: { type: 'string' }, 'idle-timeout': { type: 'string' }, stdio: { type: 'boolean' } });
+  if (values.remote !== undefined) {
+    if (values.remote !== 'auto') throw new UsageError('--remote takes only "auto"');
+    return forwardStdio();
+  }
+  const idle = values['idle-timeout'];
+  const idleTimeoutSeconds = idle === undefined ? 0 : Number(idle);
+  if (!Number.isFinite(idleTimeoutSeconds) || idleTimeoutSeconds < 0) throw new UsageError('--idle-timeout takes a number of seconds');
+  return serve({ ...(listen === undefined ? {} : { listen }), idleTimeoutSeconds });
+}
+
+async function statusCommand(args: string[]): Promise<number> {
+  const { values } = parse(args, { json: { type: 'boolean' } });
+  return withDaemon(async (client) => {
+    const status = await client.request(StatusRequest.type, {});
+    if (values.json) printJson(status);
+    else process.stdout.write(formatStatus(status));
+    return 0;
+  });
+}
+
+export function formatStatus(s: StatusResult): string {
+  const where = s.mode === 'socket' ? `shared on ${s.socketPath}` : 'on stdio';
+  const clients = s.clients.map((c) => (c.version ? `${c.name} ${c.version}` : c.name)).join(', ');
+  const sessions = s.sessions.length === 0 ? 'none' : s.sessions.map((x) => `${x.namespace}/${x.kind}/${x.name} (${x.state})`).join(', ');
+  return [
+    `nhd ${s.version} (protocol ${s.protocolVersion}), pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, ${where}`,
+    `log: ${s.logFile}`,
+    `clients: ${s.clients.length} (${clients})`,
+    `sessions: ${sessions}`,
+    '',
+  ].join('\n');
+}
+
+async function configCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'validate') throw new UsageError(`unknown config command ${JSON.stringify(sub ?? '')}; try "nhd config validate FILE"`);
+  const { values, positionals } = parse(rest, { json: { type: 'boolean' }, annotation: { type: 'boolean' } }, true);
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) throw new UsageError('nhd config validate takes one FILE');
+  return withDaemon(async (client) => {
+    const result = await client.request(ConfigValidateRequest.type, { path: path.resolve(file), form: values.annotation ? 'annotation' : 'file' });
+    if (values.json) printJson(result);
+    else process.stdout.write(result.diagnostics.map((d) => formatDiagnostic(file, d)).join(''));
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+    if (!values.json && errors === 0) {
+      const warnings = result.diagnostics.length;
+      process.stderr.write(`${file}: valid, ${result.services.length} service(s)${warnings ? `, ${warnings} warning(s)` : ''}\n`);
+    }
+    return errors > 0 ? 1 : 0;
+  });
+}
+
+/** `FILE:LINE:COL: error|warning: message`, one-based, as compilers print. */
+export function formatDiagnostic(file: string, d: ConfigDiagnostic): string {
+  return `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.severity}: ${d.message}\n`;
+}
+
+async function withDaemon(work: (client: DaemonClient) => Promise<number>): Promise<number> {
+  const client = await DaemonClient.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Runs the CLI and exits with its code; errors become one line on stderr. */
+export function run(): void {
+  const [major] = process.versions.node.split('.').map(Number);
+  if ((major ?? 0) < 22) {
+    process.stderr.write(`nhd needs Node.js 22 or later; this is ${process.version}. Run it through npx or npm scripts, which use the project's Node.\n`);
+    process.exit(2);
+  }
+  let finished = false;
+  process.once('beforeExit', () => {
+    // The event loop ran dry while a command still awaited something: never exit 0 silently.
+    if (!finished) {
+      process.stderr.write('nhd: the command stopped before it finished (lost connection to the daemon?); this is a bug.\n');
+      process.exitCode = 1;
+    }
+  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      finished = true;
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      finished = true;
+      if (error instanceof UsageError) {
+        process.stderr.write(`nhd: ${error.message}\n\n${USAGE}`);
+        process.exitCode = 2;
+        return;
+      }
+      process.stderr.write(`nhd: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

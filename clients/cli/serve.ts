@@ -1,0 +1,121 @@
+import * as fs from 'node:fs';
+import type * as net from 'node:net';
+import * as path from 'node:path';
+import { format } from 'node:util';
+import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type Logger } from '../../server';
+import { MAX_SOCKET_PATH, nhdPaths } from './paths';
+import { VERSION } from './version';
+
+/**
+ * The composition root: the one module that imports both server/ and (from later issues on)
+ * adapters/, and wires them with plain constructor injection. It decides how the process listens
+ * (stdio for one editor, or a shared unix socket) and when it exits.
+ */
+export interface ServeOptions {
+  /** Listen on this unix socket instead of serving stdio; `true` for the default path. */
+  listen?: string | true;
+  /** Exit after this many seconds with no client and no session (socket mode). 0: never. */
+  idleTimeoutSeconds: number;
+}
+
+export async function serve(options: ServeOptions): Promise<number> {
+  const paths = nhdPaths();
+  ensurePrivateDirectory(paths.stateDir);
+  rotateLog(paths.logFile);
+  const log = new FileLogger(paths.logFile, process.env['NHD_LOG_LEVEL'] === 'debug' ? 'debug' : 'info');
+  protectStdout(log);
+  const testHooks = process.env['NHD_TEST_HOOKS'] === '1';
+  if (options.listen === undefined) return serveStdio(log, paths.logFile, testHooks);
+  const socketPath = options.listen === true ? paths.socketPath : path.resolve(options.listen);
+  return serveSocket(log, paths.logFile, socketPath, options.idleTimeoutSeconds, testHooks);
+}
+
+function serveStdio(log: FileLogger, logFile: string, testHooks: boolean): Promise<number> {
+  const daemon = new Daemon({ version: VERSION, mode: 'stdio', logFile, testHooks, log });
+  log.log('info', 'daemon', 'serving stdio', { version: VERSION });
+  return new Promise((resolve) => {
+    let code = 1;
+    const { closed } = serveClient(
+      daemon,
+      { input: process.stdin, output: process.stdout, close: () => process.stdin.pause() },
+      { onExit: (shutdownReceived) => (code = shutdownReceived ? 0 : 1) },
+    );
+    daemon.on('stopRequested', () => process.stdin.destroy());
+    void closed.then(() => {
+      log.log('info', 'daemon', 'stdio closed', { code });
+      resolve(code);
+    });
+  });
+}
+
+async function serveSocket(log: FileLogger, logFile: string, socketPath: string, idleTimeoutSeconds: number, testHooks: boolean): Promise<number> {
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    process.stderr.write(`nhd: the socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes; set NHD_HOME to a shorter directory.\n`);
+    return 2;
+  }
+  const daemon = new Daemon({ version: VERSION, mode: 'socket', socketPath, logFile, testHooks, log });
+  const sockets = new Set<net.Socket>();
+  let server: net.Server;
+  try {
+    server = await listenOnUnixSocket(socketPath, (socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', (error) => log.log('warn', 'client', `socket error: ${error.message}`));
+      serveClient(daemon, { input: socket, output: socket, close: () => socket.end() }, { onExit: () => {} });
+    });
+  } catch (error) {
+    const alreadyRunning = error instanceof NhdError && (error.data as { alreadyRunning?: boolean } | undefined)?.alreadyRunning;
+    process.stderr.write(`nhd: ${(error as Error).message}\n`);
+    return alreadyRunning ? 0 : 1;
+  }
+  log.log('info', 'daemon', 'listening', { socketPath, version: VERSION, idleTimeoutSeconds });
+
+  let idleTimer: NodeJS.Timeout | undefined;
+  const armIdleTimer = () => {
+    clearTimeout(idleTimer);
+    idleTimer = undefined;
+    if (idleTimeoutSeconds > 0 && daemon.isIdle()) {
+      idleTimer = setTimeout(() => daemon.requestStop(`idle for ${idleTimeoutSeconds} s`), idleTimeoutSeconds * 1000);
+    }
+  };
+  daemon.on('statusChanged', armIdleTimer);
+  armIdleTimer();
+
+  return new Promise((resolve) => {
+    daemon.once('stopRequested', (reason) => {
+      clearTimeout(idleTimer);
+      server.close();
+      // End, not destroy: the answer to nhd/daemon/stop must still reach its sender.
+      for (const socket of sockets) socket.end();
+      setTimeout(() => sockets.forEach((socket) => socket.destroy()), 1000).unref();
+      try {
+        fs.unlinkSync(socketPath);
+      } catch {
+        // Already gone.
+      }
+      log.log('info', 'daemon', 'stopped', { reason });
+      resolve(0);
+    });
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+      process.once(signal, () => daemon.requestStop(`signal ${signal}`));
+    }
+  });
+}
+
+/** Nothing may write to stdout but the protocol: console output goes to the log instead. */
+function protectStdout(log: Logger): void {
+  const toLog = (...args: unknown[]) => log.log('info', 'daemon', format(...args));
+  console.log = toLog;
+  console.info = toLog;
+  console.debug = toLog;
+  console.warn = (...args: unknown[]) => log.log('warn', 'daemon', format(...args));
+}
+
+/** Keeps the log bounded: past 10 MB it becomes daemon.log.1 (one generation kept). */
+function rotateLog(file: string): void {
+  try {
+    if (fs.statSync(file).size > 10 * 1024 * 1024) fs.renameSync(file, `${file}.1`);
+  } catch {
+    // No log yet.
+  }
+}
