@@ -1,0 +1,108 @@
+// The real Nocalhost configs (copies of the shared reference files) must read without errors.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { loadDevConfigFile } from '../../../server/config';
+import { renderDiagnostics } from './support';
+
+const dir = path.resolve(import.meta.dirname, '../../fixtures/nocalhost-configs');
+const yamlFiles = (fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[])
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
+
+describe('reference configs', () => {
+  it('are all present', () => {
+    expect(yamlFiles).toEqual(['bookinfo-annotation-authors.yaml', 'bookinfo/.nocalhost/base-services.yaml', 'bookinfo/.nocalhost/config.yaml']);
+  });
+
+  it.each(yamlFiles)('%s has no errors', (file) => {
+    const r = loadDevConfigFile(path.join(dir, file), {});
+    expect(renderDiagnostics(r.diagnostics.filter((d) => d.severity === 'error'))).toEqual([]);
+    expect(r.services.length).toBeGreaterThan(0);
+  });
+
+  it('bookinfo config.yaml: services from the include, env from env.dev, the duplicate env as a warning', () => {
+    const file = path.join(dir, 'bookinfo/.nocalhost/config.yaml');
+    const r = loadDevConfigFile(file, {});
+    expect(r.services.map((s) => `${s.serviceType}/${s.name}`)).toEqual([
+      'deployment/productpage',
+      'deployment/details',
+      'deployment/ratings',
+      'deployment/reviews',
+      'deployment/authors',
+    ]);
+    expect(r.application).toEqual({ name: 'bookinfo', manifestType: 'rawManifestGit', env: [{ name: 'DEBUG', value: 'true' }, { name: 'DOMAIN', value: 'coding.com' }] });
+    expect(renderDiagnostics(r.diagnostics)).toEqual([
+      '21:5-21:51 warning duplicate-key: duplicate key "env": this value is ignored, the one on line 72 of base-services.yaml is used (in base-services.yaml:55:9)',
+    ]);
+    const details = r.services[1];
+    expect(details?.containers[0]?.dev.env).toEqual([{ name: 'DEBUG', value: 'true' }]);
+    expect(details?.origin?.range.start).toEqual({ line: 39, character: 2 });
+    const reviews = r.services[3]?.containers[0]?.dev;
+    expect(reviews?.command).toEqual({ build: ['./gradlew', 'build'], run: ['./gradlew', 'bootRun'], debug: ['./gradlew', 'bootRun', '--debug-jvm'], hotReloadRun: [], hotReloadDebug: [] });
+    expect(r.services[0]?.containers[0]?.install).toEqual({ env: [], portForward: ['39080:9080'] });
+    expect(r.services[2]?.dependLabelSelector).toEqual({ pods: ['productpage', 'app.kubernetes.io/name=productpage'], jobs: ['dep-job'], tcp: [], http: [] });
+  });
+
+  it('the environment wins over env.dev', () => {
+    const r = loadDevConfigFile(path.join(dir, 'bookinfo/.nocalhost/config.yaml'), { DOMAIN: 'example.org' });
+    expect(r.application?.env).toEqual([{ name: 'DEBUG', value: 'true' }, { name: 'DOMAIN', value: 'example.org' }]);
+  });
+
+  it('bookinfo-annotation-authors.yaml: the annotated Deployment', () => {
+    const file = path.join(dir, 'bookinfo-annotation-authors.yaml');
+    const r = loadDevConfigFile(file, {});
+    expect(r.diagnostics).toEqual([]);
+    const { source, containers, ...svc } = r.services[0] ?? { source: undefined, containers: [] };
+    expect(svc).toEqual({ name: 'authors', serviceType: 'deployment' });
+    expect(source?.range).toEqual({ start: { line: 22, character: 6 }, end: { line: 44, character: 27 } });
+    expect(containers[0]?.dev).toMatchInlineSnapshot(`
+      {
+        "command": {
+          "build": [],
+          "debug": [
+            "./debug.sh",
+          ],
+          "hotReloadDebug": [],
+          "hotReloadRun": [],
+          "run": [
+            "./run.sh",
+          ],
+        },
+        "debug": {
+          "remoteDebugPort": 9009,
+        },
+        "env": [
+          {
+            "name": "DEBUG",
+            "value": "true",
+          },
+        ],
+        "gitUrl": "https://e.coding.net/nocalhost/nocalhost/bookinfo-authors.git",
+        "hotReload": true,
+        "image": "nocalhost-docker.pkg.coding.net/nocalhost/dev-images/golang:latest",
+        "patches": [],
+        "persistentVolumeDirs": [],
+        "portForward": [],
+        "shell": "sh",
+        "storageClass": "",
+        "sync": {
+          "deleteProtection": true,
+          "filePattern": [
+            "./",
+          ],
+          "ignoreFilePattern": [
+            ".git",
+            ".idea",
+            ".github",
+          ],
+          "mode": "pattern",
+          "type": "send",
+        },
+        "useDevContainer": false,
+        "workDir": "/home/nocalhost-dev",
+      }
+    `);
+  });
+});

@@ -1,0 +1,37 @@
+// docs/nocalhost-config.schema.json is generated from the field table; this test keeps it in step.
+// Run with NHD_UPDATE_GENERATED=1 to rewrite the file instead of failing.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { generateJsonSchema, parseDevConfig, renderJsonSchema } from '../../../server/config';
+
+const schemaPath = path.resolve(import.meta.dirname, '../../../docs/nocalhost-config.schema.json');
+
+describe('published JSON Schema', () => {
+  it('matches the committed docs/nocalhost-config.schema.json', () => {
+    const generated = renderJsonSchema();
+    if (process.env['NHD_UPDATE_GENERATED'] === '1') {
+      fs.writeFileSync(schemaPath, generated);
+      return;
+    }
+    const committed = fs.existsSync(schemaPath) ? fs.readFileSync(schemaPath, 'utf8') : '';
+    expect(committed, 'docs/nocalhost-config.schema.json is stale: run NHD_UPDATE_GENERATED=1 npx vitest run --project unit test/unit/config/schema.test.ts').toBe(generated);
+  });
+
+  it('describes every field that validation knows, with the same enums and defaults', () => {
+    const schema = generateJsonSchema() as { $defs: Record<string, { properties?: Record<string, { enum?: string[]; default?: unknown; description?: string }> }> };
+    const sync = schema.$defs['sync']?.properties;
+    expect(sync?.['type']?.enum).toEqual(['send', 'sendReceive', 'sendonly']);
+    expect(sync?.['deleteProtection']?.default).toBe(true);
+    expect(schema.$defs['debug']?.properties?.['language']?.enum).toEqual(['node', 'java', 'go', 'python', 'php', 'ruby']);
+    expect(Object.keys(schema.$defs['devConfig']?.properties ?? {})).toContain('persistentVolumeDirs');
+    for (const def of Object.values(schema.$defs))
+      for (const [key, prop] of Object.entries(def.properties ?? {})) expect(prop.description, key).toBeTruthy();
+  });
+
+  it('is itself free of unknown-key warnings when its enums are used in a config', () => {
+    const r = parseDevConfig({ text: 'name: a\nserviceType: pod\ncontainers:\n  - dev: { sync: { type: sendReceive, mode: gitIgnore } }\n', fileName: '/x/c.yaml' });
+    expect(r.diagnostics).toEqual([]);
+  });
+});
