@@ -4,6 +4,7 @@
 
 import { isMap, isScalar, parseAllDocuments, Scalar, type Document } from 'yaml';
 import { LineIndex } from './lineIndex';
+import { sortDiagnostics } from './diagnostics';
 import type { ConfigDiagnostic, DevConfigInput, DevConfigResult, Position, Range, ServiceConfig, SourceRef } from './types';
 
 export const devAnnotation = 'dev.nocalhost';
@@ -32,6 +33,7 @@ export function parseManifest(input: DevConfigInput, parse: Parse): DevConfigRes
     for (const d of sub.diagnostics) result.diagnostics.push(moveDiagnostic(d, move));
     for (const s of sub.services) result.services.push(moveService(s, move));
   }
+  sortDiagnostics(result.diagnostics);
   if (found === 0 && result.diagnostics.length === 0)
     result.diagnostics.push({ severity: 'warning', code: 'no-dev-config', message: `no workload in these manifests has a "${devAnnotation}" annotation`, range: idx.range(0, 0) });
   return result;

@@ -21,6 +21,7 @@ import type {
 } from './types';
 import { checkDns1123Label, checkDns1123Subdomain, checkPort, checkPortPair, checkQuantity, resolveServiceType } from './validate';
 import { parseManifest } from './manifest';
+import { sortDiagnostics } from './diagnostics';
 
 type Span = [number, number];
 const SPAN = Symbol('span');
@@ -184,11 +185,17 @@ function parseConfigText(input: DevConfigInput, form: 'file' | 'annotation'): De
     for (const w of doc.warnings) ctx.report('warning', 'yaml-warning', cleanYamlMessage(w.message), w.pos);
   }
   const result: DevConfigResult = { services: [], diagnostics: ctx.diagnostics };
+  parseInto(ctx, list, result, form);
+  sortDiagnostics(result.diagnostics);
+  return result;
+}
+
+function parseInto(ctx: Context, list: Document[], result: DevConfigResult, form: 'file' | 'annotation'): void {
   const doc = list[0];
   if (!doc || doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     if (!ctx.diagnostics.some((d) => d.severity === 'error'))
       ctx.report('warning', 'empty-config', 'the config is empty', [0, 0]);
-    return result;
+    return;
   }
   for (const extra of list.slice(1)) {
     if (extra.contents !== null) ctx.report('warning', 'multiple-documents', 'only the first YAML document is read; this one is ignored', rangeOf(extra.contents));
@@ -217,7 +224,6 @@ function parseConfigText(input: DevConfigInput, form: 'file' | 'annotation'): De
   } else {
     ctx.report('error', 'unrecognized-shape', 'this is not a Nocalhost dev config: expected application/configProperties, a list of services, or a service with containers', rangeOf(root));
   }
-  return result;
 }
 
 function cleanYamlMessage(message: string): string {
@@ -326,9 +332,14 @@ function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unkno
       }
       return node.value;
     }
-    case 'boolean':
-      if (!isScalar(node) || typeof node.value !== 'boolean') return typeError();
-      return node.value;
+    case 'boolean': {
+      if (!isScalar(node)) return typeError();
+      if (typeof node.value === 'boolean') return node.value;
+      // Like Nocalhost's YAML decoder, YAML 1.1 words are booleans when a boolean is expected.
+      if (typeof node.value === 'string' && yaml11True.has(node.value)) return true;
+      if (typeof node.value === 'string' && yaml11False.has(node.value)) return false;
+      return typeError();
+    }
     case 'array': {
       if (!isSeq(node)) return typeError();
       const out: unknown[] = [];
@@ -358,6 +369,9 @@ function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unkno
     }
   }
 }
+
+const yaml11True = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
+const yaml11False = new Set(['n', 'N', 'no', 'No', 'NO', 'off', 'Off', 'OFF']);
 
 function article(type: FieldType): string {
   switch (type.kind) {

@@ -250,9 +250,9 @@ containers:
       '5:14-5:24 error template-syntax: closing "}" expected for ${IMAGE',
     ]);
     check(`-- c.yaml --\nname: \${}\n`, [
+      '1:1-1:5 error missing-required: service needs a serviceType (deployment, statefulset, daemonset, job, cronjob or pod)',
       '1:7-1:10 error template-syntax: expected a variable name after "${"',
       '1:7-1:10 error invalid-name: name: "${}" must consist of lower-case letters, digits, \'-\' and \'.\', and start and end with a letter or digit',
-      '1:1-1:5 error missing-required: service needs a serviceType (deployment, statefulset, daemonset, job, cronjob or pod)',
     ]);
   });
 
@@ -358,7 +358,8 @@ describe('validation', () => {
     ['debug: { language: rust }', ['6:26-6:30 error invalid-language: language must be one of "node", "java", "go", "python", "php", "ruby", not "rust"']],
     ['debug: { remoteDebugPort: 70000 }', ['6:33-6:38 error invalid-port: remoteDebugPort: 70000 is not a TCP port number in [0, 65535]']],
     ['debug: { remoteDebugPort: "9229" }', ['6:33-6:39 error invalid-type: remoteDebugPort should be an integer, not the string "9229"']],
-    ['hotReload: "yes"', ['6:18-6:23 error invalid-type: hotReload should be true or false, not the string "yes"']],
+    ['hotReload: "maybe"', ['6:18-6:25 error invalid-type: hotReload should be true or false, not the string "maybe"']],
+    ['hotReload: yes\nuseDevContainer: off', []],
     ['sync: send', ['6:13-6:17 error invalid-type: sync should be a mapping, not the string "send"']],
     ['imagePullPolicy: Sometimes', ['6:24-6:33 error invalid-value: imagePullPolicy must be one of "Always", "IfNotPresent", "Never", not "Sometimes"']],
     ['env: [{ value: x }]', ['6:15-6:20 error missing-required: an env entry needs a name']],
@@ -370,9 +371,9 @@ describe('validation', () => {
   it('checks service names, container names and serviceType', () => {
     check(`-- c.yaml --\n- name: Web_1\n  serviceType: deployment\n- name: ok\n  serviceType: replicaset\n- name: ok2\n  serviceType: Deployment\n  containers: [{ name: Bad }]\n`, [
       '1:9-1:14 error invalid-name: name: "Web_1" must consist of lower-case letters, digits, \'-\' and \'.\', and start and end with a letter or digit',
-      '7:24-7:27 error invalid-name: name: "Bad" must consist of lower-case letters, digits and \'-\', and start and end with a letter or digit',
       '4:16-4:26 error invalid-service-type: serviceType "replicaset" is not supported; use one of deployment, statefulset, daemonset, job, cronjob, pod',
       '6:16-6:26 warning invalid-service-type: serviceType "Deployment" should be written in lower case: "deployment"',
+      '7:24-7:27 error invalid-name: name: "Bad" must consist of lower-case letters, digits and \'-\', and start and end with a letter or digit',
     ]);
   });
 
@@ -419,8 +420,8 @@ describe('unknown and duplicate keys', () => {
 `;
     expect(services(fx)).toEqual(['deployment/a [:three]']);
     check(fx, [
-      '3:58-3:59 warning duplicate-container: container "c" is already configured on line 3; this entry is ignored',
       '1:9-1:10 warning duplicate-service: service "a" (deployment) is defined again on line 4; this definition is ignored',
+      '3:58-3:59 warning duplicate-container: container "c" is already configured on line 3; this entry is ignored',
     ]);
   });
 });
