@@ -44,7 +44,8 @@ export function optional<T>(read: Reader<T>): Optional<T> {
 /** An object with the given fields; unknown fields are ignored for forward compatibility. */
 export function object<S extends Shape>(shape: S): Reader<Out<S>> {
   return (v, at) => {
-    if (v === undefined || v === null) v = {};
+    // Absent params are an empty object; so is `[]`, which Lua clients (Neovim) send for `{}`.
+    if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) v = {};
     if (typeof v !== 'object' || Array.isArray(v)) fail(at, 'an object', v);
     const input = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};

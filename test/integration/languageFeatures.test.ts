@@ -1,0 +1,73 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStdioDaemon, tempHome, until, type TestClient } from '../harness/daemon';
+
+/** Diagnostics, completion and hover for `.nocalhost/config.yaml`, over the daemon's connection. */
+describe('language features for the dev config', () => {
+  let client: TestClient;
+  const dir = path.join(tempHome(), 'svc', '.nocalhost');
+  const uri = pathToFileURL(path.join(dir, 'config.yaml')).href;
+  const broken = ['name: authors', 'serviceType: deployment', 'containers:', '  - name: authors', '    dev:', '      image: golang', '      portForward:', '        - "80x80"', ''].join('\n');
+
+  beforeAll(async () => {
+    fs.mkdirSync(dir, { recursive: true });
+    client = await startStdioDaemon(tempHome());
+  });
+  afterAll(() => client.dispose());
+
+  type Published = { uri: string; version?: number; diagnostics: { range: { start: { line: number; character: number } }; severity: number; code: string; message: string; source: string }[] };
+  const published = () => client.notifications.filter((n) => n.method === 'textDocument/publishDiagnostics').map((n) => n.params as Published);
+
+  it('publishes diagnostics with exact ranges on didOpen, and updates them on didChange', async () => {
+    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text: broken } });
+    await until(() => published().some((p) => p.version === 1), 'diagnostics for version 1');
+    const first = published().find((p) => p.version === 1)!;
+    expect(first.uri).toBe(uri);
+    const portError = first.diagnostics.find((d) => d.severity === 1)!;
+    expect(portError).toMatchObject({ source: 'nhd', range: { start: { line: 7, character: 10 } } });
+    expect(portError.message).toMatch(/80x80/);
+
+    await client.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version: 2 },
+      contentChanges: [{ range: { start: { line: 7, character: 11 }, end: { line: 7, character: 16 } }, text: '8080:8080' }],
+    });
+    await until(() => published().some((p) => p.version === 2), 'diagnostics for version 2');
+    expect(published().find((p) => p.version === 2)!.diagnostics.filter((d) => d.severity === 1)).toEqual([]);
+  });
+
+  it('ignores other files', async () => {
+    const other = pathToFileURL(path.join(dir, '..', 'deploy.yaml')).href;
+    await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: other, languageId: 'yaml', version: 1, text: 'foo: [' } });
+    const completions = await client.connection.sendRequest('textDocument/completion', { textDocument: { uri: other }, position: { line: 0, character: 0 } });
+    expect(completions).toEqual([]);
+    expect(published().some((p) => p.uri === other)).toBe(false);
+  });
+
+  it('completes keys where they belong and enum values after a key', async () => {
+    const text = ['name: authors', 'serviceType: ', 'containers:', '  - name: authors', '    dev:', '      sync:', '        type: ', '        '].join('\n');
+    await client.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ text }] });
+    const labels = async (line: number, character: number) =>
+      ((await client.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line, character } })) as { label: string }[]).map((c) => c.label);
+    expect(await labels(1, 13)).toEqual(expect.arrayContaining(['deployment', 'statefulset', 'daemonset', 'job', 'cronjob', 'pod']));
+    expect(await labels(6, 14)).toEqual(expect.arrayContaining(['send', 'sendReceive']));
+    expect(await labels(7, 8)).toEqual(expect.arrayContaining(['mode', 'filePattern', 'ignoreFilePattern', 'deleteProtection']));
+    expect(await labels(7, 8)).not.toContain('image');
+  });
+
+  it('shows each field’s documentation on hover', async () => {
+    const hover = (await client.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 6, character: 9 } })) as {
+      contents: { kind: string; value: string };
+      range: { start: { line: number; character: number } };
+    };
+    expect(hover.contents.kind).toBe('markdown');
+    expect(hover.contents.value).toMatch(/send/);
+    expect(hover.range.start).toEqual({ line: 6, character: 8 });
+  });
+
+  it('clears diagnostics when the file is closed', async () => {
+    await client.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
+    await until(() => published().at(-1)?.diagnostics.length === 0 && published().at(-1)?.uri === uri, 'empty diagnostics after close');
+  });
+});
