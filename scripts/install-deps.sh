@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system packages nhd's tests and demo need on a fresh Debian machine (run as root):
+# Neovim for the editor test, then everything the local Kubernetes cluster needs. Idempotent and
+# quiet when everything is present. Node itself comes from npm (the `node` package), not from here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(neovim git)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "[deps] installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+bash test/cluster/install-deps.sh
