@@ -86,3 +86,50 @@ export function generateJsonSchema(): Record<string, Json> {
 export function renderJsonSchema(): string {
   return `${JSON.stringify(generateJsonSchema(), null, 2)}\n`;
 }
+
+/**
+ * The field reference of docs/config.md (the part between its `<!-- fields:begin -->` and
+ * `<!-- fields:end -->` markers): one table row per field, from the same table as the schema.
+ */
+export function renderFieldReference(): string {
+  const rows: string[] = [];
+  const seen = new Set<string>();
+  const visit = (fields: readonly Field[], prefix: string): void => {
+    for (const f of fields) {
+      const p = `${prefix}${f.key}`;
+      const def = f.default === undefined ? '' : `\`${JSON.stringify(f.default)}\``;
+      const doc = (f.nhd ? `${f.doc} *nhd: ${f.nhd}*` : f.doc).replaceAll('|', '\\|');
+      rows.push(`| \`${p}\` | ${typeLabel(f.type).replaceAll('|', '\\|')} | ${def} | ${doc} |`);
+      let t = f.type;
+      let suffix = '';
+      while (t.kind === 'array') {
+        t = t.items;
+        suffix += '[]';
+      }
+      if (t.kind === 'object') {
+        // Named types (service, container, dev, ...) are expanded once, where they first appear.
+        if (t.name !== undefined && seen.has(t.name)) continue;
+        if (t.name !== undefined) seen.add(t.name);
+        visit(t.fields, `${p}${suffix}.`);
+      }
+    }
+  };
+  visit(appRoot.kind === 'object' ? appRoot.fields : [], '');
+  return ['| Field | Type | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+function typeLabel(t: FieldType): string {
+  switch (t.kind) {
+    case 'string':
+      if (t.enum) return t.enum.map((e) => `\`${e}\``).join(' | ');
+      return t.format ? `string (${t.format})` : 'string';
+    case 'integer':
+      return t.format === 'port' ? 'integer (port)' : 'integer';
+    case 'array':
+      return `list of ${typeLabel(t.items)}`;
+    case 'object':
+      return t.name === undefined ? 'mapping' : `mapping (${t.name})`;
+    default:
+      return t.kind;
+  }
+}

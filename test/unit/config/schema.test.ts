@@ -4,19 +4,36 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { generateJsonSchema, parseDevConfig, renderJsonSchema } from '../../../server/config';
+import { generateJsonSchema, parseDevConfig, renderFieldReference, renderJsonSchema } from '../../../server/config';
 
 const schemaPath = path.resolve(import.meta.dirname, '../../../docs/nocalhost-config.schema.json');
+const guidePath = path.resolve(import.meta.dirname, '../../../docs/config.md');
+const update = process.env['NHD_UPDATE_GENERATED'] === '1';
 
 describe('published JSON Schema', () => {
   it('matches the committed docs/nocalhost-config.schema.json', () => {
     const generated = renderJsonSchema();
-    if (process.env['NHD_UPDATE_GENERATED'] === '1') {
+    if (update) {
       fs.writeFileSync(schemaPath, generated);
       return;
     }
     const committed = fs.existsSync(schemaPath) ? fs.readFileSync(schemaPath, 'utf8') : '';
     expect(committed, 'docs/nocalhost-config.schema.json is stale: run NHD_UPDATE_GENERATED=1 npx vitest run --project unit test/unit/config/schema.test.ts').toBe(generated);
+  });
+
+  it('is the field reference of docs/config.md', () => {
+    const guide = fs.readFileSync(guidePath, 'utf8');
+    const begin = '<!-- fields:begin -->\n';
+    const end = '<!-- fields:end -->';
+    const from = guide.indexOf(begin) + begin.length;
+    const to = guide.indexOf(end);
+    expect(from >= begin.length && to >= from, 'docs/config.md lacks the fields:begin/end markers').toBe(true);
+    const generated = `${renderFieldReference()}\n`;
+    if (update) {
+      fs.writeFileSync(guidePath, guide.slice(0, from) + generated + guide.slice(to));
+      return;
+    }
+    expect(guide.slice(from, to), 'the field reference in docs/config.md is stale: run NHD_UPDATE_GENERATED=1 npx vitest run --project unit test/unit/config/schema.test.ts').toBe(generated);
   });
 
   it('describes every field that validation knows, with the same enums and defaults', () => {
