@@ -394,7 +394,8 @@ function entries(ctx: Context, items: Pair[]): Pair[] {
   const merged: Pair[] = [];
   for (const pair of items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : isAlias(pair.key) ? '<<alias>>' : '';
-    if (key === '<<') {
+    // With `merge: true`, yaml gives the merge key `<<` a symbol value.
+    if (key === '<<' || key === 'Symbol(<<)') {
       const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
       for (const src of sources) {
         const m = deref(ctx, src);

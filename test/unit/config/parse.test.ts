@@ -446,3 +446,41 @@ describe('JSON output', () => {
     expect(Object.keys(r.services[0] ?? {})).toEqual(['name', 'serviceType', 'containers', 'source']);
   });
 });
+
+describe('YAML features', () => {
+  it('applies merge keys and aliases; own keys win over merged ones', () => {
+    const fx = `-- c.yaml --
+- name: a
+  serviceType: pod
+  containers:
+    - dev: &base
+        image: x
+        shell: bash
+- name: b
+  serviceType: pod
+  containers:
+    - dev:
+        <<: *base
+        shell: sh
+`;
+    expect(parseFixture(fx).services.map((s) => s.containers.map((c) => `${c.dev.image} ${c.dev.shell}`))).toEqual([['x bash'], ['x sh']]);
+    check(fx, []);
+  });
+
+  it('handles CRLF line ends with exact ranges', () => {
+    const r = parseFixture('-- c.yaml --\n' + 'name: a\r\nserviceType: pod\r\ncontainers:\r\n  - dev:\r\n      imagee: x\r\n');
+    expect(renderDiagnostics(r.diagnostics)).toEqual(['5:7-5:13 warning unknown-key: unknown key "imagee" in dev (did you mean "image"?); it is ignored']);
+  });
+
+  it('reports YAML syntax errors at their place', () => {
+    check(`-- c.yaml --\nname: a\n  serviceType: pod\n`, [
+      '1:1-1:5 error missing-required: service needs a serviceType (deployment, statefulset, daemonset, job, cronjob or pod)',
+      '1:7-1:8 error yaml-syntax: Nested mappings are not allowed in compact mappings',
+      '1:7-2:14 error yaml-syntax: Implicit keys need to be on a single line',
+      '1:7-2:19 error invalid-type: name should be a string, not a mapping',
+    ]);
+    check(`-- c.yaml --\nname: a\nserviceType: pod\ncontainers:\n  - dev: {image: x\n`, [
+      '5:1-5:1 error yaml-syntax: Flow map in block collection must be sufficiently indented and end with a }',
+    ]);
+  });
+});
