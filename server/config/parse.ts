@@ -205,13 +205,13 @@ function parseInto(ctx: Context, list: Document[], result: DevConfigResult, form
 
   if (isSeq(root)) {
     const items = walk(ctx, root, { kind: 'array', items: serviceType }, 'services');
-    result.services = toServices(ctx, Array.isArray(items) ? items : [], form);
+    result.services = toServices(ctx, Array.isArray(items) ? items : [], form, false);
   } else if (isMap(root) && (root.has('application') || root.has('configProperties'))) {
     const app = walk(ctx, root, appRoot, '');
     const application = isWalked(app) ? app['application'] : undefined;
     if (isWalked(application)) {
       const services = application['services'];
-      result.services = toServices(ctx, Array.isArray(services) ? services : [], form);
+      result.services = toServices(ctx, Array.isArray(services) ? services : [], form, false);
       result.application = toApplication(ctx, application);
     }
   } else if (isMap(root)) {
@@ -219,7 +219,7 @@ function parseInto(ctx: Context, list: Document[], result: DevConfigResult, form
     if (isWalked(one)) {
       if (one['containers'] === undefined && one['dependLabelSelector'] === undefined && !root.items.some((p) => isScalar(p.key) && fieldOf(serviceType, String(p.key.value))))
         ctx.report('error', 'unrecognized-shape', 'this is not a Nocalhost dev config: expected application/configProperties, a list of services, or a service with containers', firstKeySpan(root));
-      else result.services = toServices(ctx, [one], form);
+      else result.services = toServices(ctx, [one], form, true);
     }
   } else {
     ctx.report('error', 'unrecognized-shape', 'this is not a Nocalhost dev config: expected application/configProperties, a list of services, or a service with containers', rangeOf(root));
@@ -475,11 +475,26 @@ const firstKey = (o: Walked): Span => {
   return first ? first.key : [o[SPAN][0], o[SPAN][0]];
 };
 
-function toServices(ctx: Context, items: unknown[], form: 'file' | 'annotation'): ServiceConfig[] {
+/**
+ * Normalizes the services of a config. In the annotation form a single service is the annotated
+ * workload; from a list, only the workload's own entry is kept (Nocalhost looks it up by name and type).
+ */
+function toServices(ctx: Context, items: unknown[], form: 'file' | 'annotation', single: boolean): ServiceConfig[] {
+  const all = toServiceList(ctx, items, form, single);
+  const w = ctx.input.workload;
+  if (form !== 'annotation' || single || !w) return all;
+  const kind = resolveServiceType(w.kind.toLowerCase()).type;
+  const mine = all.filter((s) => s.name === w.name && s.serviceType === kind);
+  if (mine.length === 0 && all.length > 0)
+    ctx.report('warning', 'no-matching-service', `none of these services is ${w.kind} "${w.name}", the annotated workload`, [0, 0]);
+  return mine;
+}
+
+function toServiceList(ctx: Context, items: unknown[], form: 'file' | 'annotation', single: boolean): ServiceConfig[] {
   const out: { svc: ServiceConfig; span: Span }[] = [];
   for (const item of items) {
     if (!isWalked(item)) continue;
-    const svc = toService(ctx, item, form);
+    const svc = toService(ctx, item, form, single);
     if (svc) out.push({ svc, span: item[KEYS]['name']?.value ?? firstKey(item) });
   }
   // Nocalhost keeps the last of services with the same name and type.
@@ -496,13 +511,19 @@ function toServices(ctx: Context, items: unknown[], form: 'file' | 'annotation')
     .map(({ svc }) => svc);
 }
 
-function toService(ctx: Context, o: Walked, form: 'file' | 'annotation'): ServiceConfig | undefined {
+function toService(ctx: Context, o: Walked, form: 'file' | 'annotation', single: boolean): ServiceConfig | undefined {
   let name = str(o, 'name');
   let rawType = str(o, 'serviceType');
   if (form === 'annotation') {
-    name = ctx.input.workload?.name ?? name ?? '';
     // Workload kinds are CamelCase (Deployment); serviceType is their lower-case form.
-    rawType = ctx.input.workload?.kind.toLowerCase() ?? rawType ?? 'deployment';
+    const kind = ctx.input.workload?.kind.toLowerCase();
+    if (single) {
+      name = ctx.input.workload?.name ?? name ?? '';
+      rawType = kind ?? rawType ?? 'deployment';
+    } else {
+      name = name ?? ctx.input.workload?.name ?? '';
+      rawType = rawType ?? kind ?? 'deployment';
+    }
   }
   let ok = true;
   if (name === undefined) {

@@ -484,3 +484,14 @@ describe('YAML features', () => {
     ]);
   });
 });
+
+describe('annotation form with several services', () => {
+  it('keeps only the annotated workload from a list', () => {
+    const fx = `-- a --\n- name: other\n  serviceType: deployment\n  containers: [{ dev: { image: a } }]\n- name: api\n  serviceType: deployment\n  containers: [{ dev: { image: b } }]\n`;
+    expect(services(fx, { form: 'annotation', workload: { name: 'api', kind: 'Deployment' } })).toEqual(['deployment/api [:b]']);
+    check(fx, ['1:1-1:1 warning no-matching-service: none of these services is Deployment "nope", the annotated workload'], {
+      form: 'annotation',
+      workload: { name: 'nope', kind: 'Deployment' },
+    });
+  });
+});
