@@ -73,7 +73,8 @@ class Context {
     const atEof = span[0] >= n;
     const last = Math.min(Math.max(e - 1, s), n - 1);
     const point = (i: number): boolean => r.anchorStart[i] === r.anchorEnd[i];
-    let start = point(s) ? (r.anchorStart[s] ?? 0) : (r.anchorStart[s] ?? 0);
+    // A copied character maps to itself; a generated one to its expression (see template.ts).
+    let start = r.anchorStart[s] ?? 0;
     let end = point(last) ? (r.anchorStart[last] ?? 0) + (e > s ? 1 : 0) : (r.anchorEnd[last] ?? 0);
     if (atEof) start = end = main.text.length;
     if (end < start) end = start;

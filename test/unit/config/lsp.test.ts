@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { completeDevConfig, hoverDevConfig, type Position } from '../../../server/config';
 
@@ -130,5 +132,27 @@ describe('hover', () => {
     expect(hover('bo$0gus: 1\n')).toBeUndefined();
     expect(hover('name: a\n$0\n')).toBeUndefined();
     expect(hover('# na$0me: a\n')).toBeUndefined();
+  });
+});
+
+describe('on the real bookinfo files', () => {
+  const base = readFileSync(resolve(import.meta.dirname, '../../fixtures/nocalhost-configs/bookinfo/.nocalhost/base-services.yaml'), 'utf8');
+  const lines = base.split('\n');
+
+  it('completes dev keys on a new line inside the details container, without those present', () => {
+    const line = lines.findIndex((l) => l.includes('bookinfo-details.git'));
+    const text = [...lines.slice(0, line + 1), '        ', ...lines.slice(line + 1)].join('\n');
+    const got = completeDevConfig(text, { line: line + 1, character: 8 }).map((c) => c.label);
+    expect(got).toContain('hotReload');
+    expect(got).toContain('portForward');
+    for (const present of ['gitUrl', 'image', 'shell', 'workDir', 'sync', 'env', 'resources', 'command', 'debug']) expect(got).not.toContain(present);
+  });
+
+  it('hovers over keys of a list of services', () => {
+    const line = lines.findIndex((l) => l.includes('remoteDebugPort: 9009'));
+    const h = hoverDevConfig(base, { line, character: 12 });
+    expect(h?.range).toEqual({ start: { line, character: 10 }, end: { line, character: 25 } });
+    expect(h?.markdown.split('\n')[0]).toBe('**containers[].dev.debug.remoteDebugPort**: `integer (port)`');
+    expect(hoverDevConfig(base, { line: 0, character: 3 })?.markdown.split('\n')[0]).toBe('**name**: `string`');
   });
 });
