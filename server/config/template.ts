@@ -116,7 +116,8 @@ export function renderTemplate(text: string, opts: RenderOptions): RenderResult 
           continue;
         }
         const value = lookup(name);
-        if (value === undefined) report(frame, 'warning', 'undefined-variable', `$${name} is not set and becomes empty (write $$ for a literal $)`, i, j);
+        if (value === undefined && !inComment(t, i))
+          report(frame, 'warning', 'undefined-variable', `$${name} is not set and becomes empty (write $$ for a literal $)`, i, j);
         synth(value ?? '', i, j);
         i = j;
         continue;
@@ -128,7 +129,7 @@ export function renderTemplate(text: string, opts: RenderOptions): RenderResult 
       }
       const expr = parseExpression(t, i, to);
       if (typeof expr === 'string') {
-        report(frame, 'error', 'template-syntax', expr, i, Math.min(to, lineEnd(t, i)));
+        if (!inComment(t, i)) report(frame, 'error', 'template-syntax', expr, i, Math.min(to, lineEnd(t, i)));
         lit(i);
         i++;
         continue;
@@ -141,7 +142,7 @@ export function renderTemplate(text: string, opts: RenderOptions): RenderResult 
         const def = (): string => renderString(frame, expr.argStart, expr.argEnd);
         switch (expr.op) {
           case '':
-            if (value === undefined) report(frame, 'warning', 'undefined-variable', `\${${expr.name}} is not set and becomes empty`, i, expr.end);
+            if (value === undefined && !inComment(t, i)) report(frame, 'warning', 'undefined-variable', `\${${expr.name}} is not set and becomes empty`, i, expr.end);
             result = value ?? '';
             break;
           case ':-':
@@ -230,6 +231,20 @@ interface Expression {
   argEnd: number;
 }
 
+/**
+ * Whether offset i is inside a YAML comment: after a `#` that starts the line or follows a space,
+ * with no quote before it on the line (a heuristic, good enough to keep warnings off comments).
+ */
+function inComment(t: string, i: number): boolean {
+  const start = t.lastIndexOf('\n', i - 1) + 1;
+  for (let k = start; k < i; k++) {
+    const c = t[k];
+    if (c === '"' || c === "'") return false;
+    if (c === '#' && (k === start || t[k - 1] === ' ' || t[k - 1] === '\t')) return true;
+  }
+  return false;
+}
+
 function lineEnd(t: string, i: number): number {
   const n = t.indexOf('\n', i);
   return n < 0 ? t.length : n;
@@ -253,6 +268,8 @@ function parseExpression(t: string, i: number, to: number): Expression | string 
   let depth = 1;
   let k = argStart;
   for (; k < to; k++) {
+    // An expression ends on its line: an unclosed `${` (while typing) must not swallow the file.
+    if (t[k] === '\n') break;
     if (t[k] === '$' && t[k + 1] === '{') {
       depth++;
       k++;
@@ -261,7 +278,7 @@ function parseExpression(t: string, i: number, to: number): Expression | string 
       if (depth === 0) break;
     }
   }
-  if (depth !== 0) return `closing "}" expected for \${${name}`;
+  if (depth !== 0) return `closing "}" expected on the same line for \${${name}`;
   return { start: i, end: k + 1, name, op, argStart, argEnd: k };
 }
 

@@ -242,12 +242,16 @@ containers:
     ]);
   });
 
+  it('does not warn about variables in comments (they are still rendered, like Nocalhost)', () => {
+    check(`-- c.yaml --\n# image: \${IMAGE} and $HOME and \${BROKEN\nname: a # $NOTE\nserviceType: pod\ncontainers: []\n`, []);
+  });
+
   it('reports malformed expressions', () => {
     check(`-- c.yaml --\nname: a\nserviceType: deployment\ncontainers:\n  - dev: { image: "\${IMAGE" }\n`, [
       '4:20-4:30 error template-syntax: unexpected "\"" in ${IMAGE...}; expected "}" or one of :- := :+ - = +',
     ]);
     check(`-- c.yaml --\nname: a\nserviceType: deployment\ncontainers:\n  - dev:\n      image: \${IMAGE:-x\n`, [
-      '5:14-5:24 error template-syntax: closing "}" expected for ${IMAGE',
+      '5:14-5:24 error template-syntax: closing "}" expected on the same line for ${IMAGE',
     ]);
     check(`-- c.yaml --\nname: \${}\n`, [
       '1:1-1:5 error missing-required: service needs a serviceType (deployment, statefulset, daemonset, job, cronjob or pod)',
