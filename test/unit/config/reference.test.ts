@@ -12,11 +12,19 @@ const yamlFiles = (fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as
   .sort();
 
 describe('reference configs', () => {
+  const reference = yamlFiles.filter((f) => !f.startsWith('broken/') && !f.startsWith('templated/'));
+
   it('are all present', () => {
-    expect(yamlFiles).toEqual(['bookinfo-annotation-authors.yaml', 'bookinfo/.nocalhost/base-services.yaml', 'bookinfo/.nocalhost/config.yaml']);
+    expect(reference).toEqual(['bookinfo-annotation-authors.yaml', 'bookinfo/.nocalhost/base-services.yaml', 'bookinfo/.nocalhost/config.yaml']);
   });
 
-  it.each(yamlFiles)('%s has no errors', (file) => {
+  it('are the same as the shared originals (when those are on this machine)', () => {
+    const shared = '/work/shared/reference/nocalhost-configs';
+    if (!fs.existsSync(shared)) return;
+    for (const f of [...reference, 'bookinfo/.nocalhost/env.dev']) expect(fs.readFileSync(path.join(dir, f), 'utf8'), f).toBe(fs.readFileSync(path.join(shared, f), 'utf8'));
+  });
+
+  it.each(reference)('%s has no errors', (file) => {
     const r = loadDevConfigFile(path.join(dir, file), {});
     expect(renderDiagnostics(r.diagnostics.filter((d) => d.severity === 'error'))).toEqual([]);
     expect(r.services.length).toBeGreaterThan(0);
@@ -103,6 +111,35 @@ describe('reference configs', () => {
         "useDevContainer": false,
         "workDir": "/home/nocalhost-dev",
       }
+    `);
+  });
+});
+
+describe('nhd\'s own fixtures', () => {
+  it('templated/: env file, defaults and includes, without errors', () => {
+    const r = loadDevConfigFile(path.join(dir, 'templated/.nocalhost/config.yaml'), {});
+    expect(renderDiagnostics(r.diagnostics)).toEqual([]);
+    expect(r.services.map((s) => `${s.serviceType}/${s.name} ${s.containers[0]?.dev.image}`)).toEqual([
+      'deployment/web registry.example.com/dev/node:20-bookworm',
+      'statefulset/worker golang:1.22',
+    ]);
+    expect(r.services[1]?.containers[0]?.dev.env).toEqual([{ name: 'QUEUE', value: 'jobs' }]);
+    expect(r.services[1]?.source.range.start).toEqual({ line: 12, character: 4 });
+  });
+
+  it('broken/: one diagnostic per mistake, at its place', () => {
+    const r = loadDevConfigFile(path.join(dir, 'broken/.nocalhost/config.yaml'), {});
+    expect(renderDiagnostics(r.diagnostics)).toMatchInlineSnapshot(`
+      [
+        "2:7-2:14 error invalid-name: name: "Web_App" must consist of lower-case letters, digits, '-' and '.', and start and end with a letter or digit",
+        "8:7-8:13 warning unknown-key: unknown key "imagee" in dev (did you mean "image"?); it is ignored",
+        "10:15-10:19 error invalid-sync-type: type must be one of "send", "sendReceive", "sendonly", not "both"",
+        "13:26-13:31 error invalid-port: remoteDebugPort: 92290 is not a TCP port number in [0, 65535]",
+        "14:19-14:23 error invalid-language: language must be one of "node", "java", "go", "python", "php", "ruby", not "rust"",
+        "17:16-17:20 error invalid-quantity: cpu: "lots" is not a Kubernetes quantity (e.g. 500m, 2, 512Mi, 1Gi)",
+        "20:11-20:19 error invalid-port-pair: portForward: local port "abc" in "abc:80" is not a port number (0-65535)",
+        "21:7-21:16 warning duplicate-key: duplicate key "hotReload": this value is ignored, the one on line 22 is used",
+      ]
     `);
   });
 });
