@@ -3,6 +3,7 @@ import type { Range } from './types';
 
 /** A problem found in a dev config, with its exact place in the original text. */
 export interface ConfigDiagnostic {
+  /** `error`: the config cannot be used as it is; `warning`: it can, but something is likely wrong. */
   severity: 'error' | 'warning';
   /** What is wrong and what to do, in one sentence. */
   message: string;
@@ -38,7 +39,7 @@ export interface ConfigValidateResult {
 /**
  * Validates a dev config and returns its normalized services. It does not fail on an invalid
  * config (the diagnostics say what is wrong); it fails with FileNotReadable when `path` cannot be
- * read and no `text` is given. Command: `nhd.config.validate`.
+ * read and no `text` is given.
  */
 export namespace ConfigValidateRequest {
   export const method = 'nhd/config/validate' as const;
@@ -56,13 +57,15 @@ export interface ConfigLoadParams {
 export interface ConfigLoadResult {
   /** The config file that was read. */
   path: string;
+  /** Its services, normalized. */
   services: DevServiceConfig[];
+  /** Errors and warnings, as `nhd/config/validate` gives them. */
   diagnostics: ConfigDiagnostic[];
 }
 
 /**
  * Finds and reads the dev config of a local source directory. Fails with ConfigNotFound when the
- * directory has no `.nocalhost/config.yaml`. Command: `nhd.config.load`.
+ * directory has no `.nocalhost/config.yaml`.
  */
 export namespace ConfigLoadRequest {
   export const method = 'nhd/config/load' as const;
@@ -84,6 +87,7 @@ export interface DevServiceConfig {
   priorityClass?: string;
   /** What this service waits for at install time (kept, not acted on by nhd). */
   dependLabelSelector?: { pods: string[]; jobs: string[]; tcp: string[]; http: string[] };
+  /** Its containers' settings; at least one. */
   containers: DevContainerConfig[];
   /** Where this service is defined. */
   source: ConfigSource;
@@ -95,6 +99,7 @@ export interface DevServiceConfig {
 export interface ConfigSource {
   /** The file, absolute. */
   fileName: string;
+  /** The range of the element in that file. */
   range: Range;
 }
 
@@ -106,8 +111,11 @@ export interface DevContainerConfig {
   hub?: { image: string };
   /** Install-time settings (Nocalhost's `install`). */
   install?: { env: EnvVar[]; envFrom?: { envFile: { path: string }[] }; portForward: string[] };
+  /** How it runs in dev mode. */
   dev: DevSettings;
+  /** Where this container is defined. */
   source: ConfigSource;
+  /** Set when the container came from an `${_INCLUDE_}` file: the file and range there. */
   origin?: ConfigSource;
 }
 
@@ -117,6 +125,7 @@ export interface DevSettings {
   gitUrl: string;
   /** The dev image that replaces the container's image. */
   image: string;
+  /** The dev container's imagePullPolicy, when set. */
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   /** The shell of terminals; empty: the first of zsh, bash, sh found. */
   shell: string;
@@ -132,14 +141,17 @@ export interface DevSettings {
   persistentVolumeDirs: { path: string; capacity?: string; waitForFirstConsumer?: boolean }[];
   /** Commands, each an argv list. */
   command: { build: string[]; run: string[]; debug: string[]; hotReloadRun: string[]; hotReloadDebug: string[] };
+  /** The remote debugger's port and language. */
   debug?: { remoteDebugPort?: number; language?: 'node' | 'java' | 'go' | 'python' | 'php' | 'ruby' };
   /** Restart command.run after each applied sync batch. */
   hotReload: boolean;
   /** Add a dev container beside the app's instead of replacing it. */
   useDevContainer: boolean;
+  /** File sync settings. */
   sync: SyncSettings;
   /** Environment of the dev container: envFrom files first, then env (env wins). */
   env: EnvVar[];
+  /** Files of `NAME=value` lines merged into env (paths absolute). */
   envFrom?: { envFile: { path: string }[] };
   /** `local:remote` port pairs forwarded while in dev mode (local may be empty: any free port). */
   portForward: string[];
@@ -165,6 +177,8 @@ export interface SyncSettings {
 
 /** An environment variable. */
 export interface EnvVar {
+  /** The variable's name. */
   name: string;
+  /** Its value, after templating. */
   value: string;
 }

@@ -9,7 +9,7 @@ export interface DaemonStopParams {
 /**
  * Stops a shared daemon: it answers, closes every connection and exits. A client that finds a
  * daemon of another version sends this, then starts its own. (LSP's `shutdown`/`exit` end only the
- * sender's connection to a shared daemon.) Command: `nhd.daemon.stop`.
+ * sender's connection to a shared daemon.)
  */
 export namespace DaemonStopRequest {
   export const method = 'nhd/daemon/stop' as const;

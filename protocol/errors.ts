@@ -25,12 +25,18 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Standard JSON-RPC / LSP codes, named for readability. */
 export const RpcErrorCode = {
+  /** The body is not valid JSON, or the header is malformed (then the connection closes). */
   ParseError: -32700,
+  /** Not a JSON-RPC 2.0 message, a batch, or larger than the daemon accepts. */
   InvalidRequest: -32600,
+  /** No such method; the initialize result lists nhd's methods. */
   MethodNotFound: -32601,
+  /** The params do not fit the method; the message names the field. */
   InvalidParams: -32602,
+  /** An error inside JSON-RPC handling itself. */
   InternalError: -32603,
   /** LSP: a request other than `initialize` arrived before it. */
   ServerNotInitialized: -32002,
+  /** The request was cancelled ($/cancelRequest, window/workDoneProgress/cancel). */
   RequestCancelled: -32800,
 } as const;

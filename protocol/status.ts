@@ -53,7 +53,7 @@ export interface SessionSummary {
   state: string;
 }
 
-/** Returns the daemon's status. Command: `nhd.status`. */
+/** Returns the daemon's status. */
 export namespace StatusRequest {
   export const method = 'nhd/status' as const;
   export const direction = 'clientToServer' as const;

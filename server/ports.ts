@@ -27,3 +27,137 @@ export interface Logger {
 
 /** A Logger that drops everything, for tests that do not read the log. */
 export const nullLogger: Logger = { log() {} };
+
+/**
+ * A Kubernetes object as the API returns it, as plain JSON. server/ reads and writes these
+ * structurally; it never sees @kubernetes/client-node's classes.
+ */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  spec?: any;
+  status?: any;
+  [key: string]: unknown;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  [key: string]: unknown;
+}
+
+/** A kind of object: `{ apiVersion: 'apps/v1', kind: 'Deployment' }`. */
+export interface ResourceType {
+  apiVersion: string;
+  kind: string;
+}
+
+/** The kubeconfig as kubectl reads it (KUBECONFIG with several files, contexts, namespaces). */
+export interface KubeConfigView {
+  files: string[];
+  currentContext: string;
+  contexts: { name: string; cluster: string; user: string; namespace?: string }[];
+}
+
+/** An error from the Kubernetes API, with its HTTP status and reason (NotFound, Conflict, ...). */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** A watch event. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** Streams of a process started with exec. */
+export interface ExecStreams {
+  stdin?: NodeJS.ReadableStream;
+  stdout: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  tty: boolean;
+  /** Initial TTY size. */
+  size?: { cols: number; rows: number };
+}
+
+/** A process running in a container. */
+export interface ExecProcess {
+  /** Resolves with the exit code; null when the stream broke without a status. */
+  readonly exited: Promise<number | null>;
+  resize(cols: number, rows: number): void;
+  /** Closes the exec stream (the process gets SIGHUP through its TTY, or loses its stdin). */
+  close(): void;
+}
+
+/**
+ * What nhd needs from Kubernetes; implemented by adapters/kube on @kubernetes/client-node. Every
+ * call names its kubeconfig context; namespaced calls name the namespace. Errors from the API are
+ * KubeApiError; network errors are plain Errors with a message naming the server.
+ */
+export interface Cluster {
+  /** Reads the kubeconfig now (it may change between calls). */
+  config(): KubeConfigView;
+  /** The namespace a context uses when none is given ("default" when it sets none). */
+  defaultNamespace(context: string): string;
+  namespaces(context: string): Promise<string[]>;
+  /** One object, or undefined when it does not exist. */
+  get(context: string, namespace: string, type: ResourceType, name: string): Promise<KubeObject | undefined>;
+  list(context: string, namespace: string, type: ResourceType, labelSelector?: string): Promise<KubeObject[]>;
+  create(context: string, object: KubeObject): Promise<KubeObject>;
+  /** PUT; fails with a 409 KubeApiError when metadata.resourceVersion is stale. */
+  replace(context: string, object: KubeObject): Promise<KubeObject>;
+  /** JSON merge patch (RFC 7386). */
+  mergePatch(context: string, namespace: string, type: ResourceType, name: string, patch: object): Promise<KubeObject>;
+  /** Deletes; false when it did not exist. Background propagation unless told otherwise. */
+  delete(
+    context: string,
+    namespace: string,
+    type: ResourceType,
+    name: string,
+    options?: { propagation?: 'Foreground' | 'Background' | 'Orphan'; gracePeriodSeconds?: number },
+  ): Promise<boolean>;
+  /** Server-side apply with the field manager; `force` takes over conflicting fields. */
+  apply(context: string, object: KubeObject, fieldManager: string, force: boolean): Promise<KubeObject>;
+  /**
+   * Lists, then watches, calling `onEvent` for every change; after a dropped watch it re-lists and
+   * resumes, so no change is lost. Resolves once the first list was delivered; stops on `signal`.
+   */
+  watch(
+    context: string,
+    namespace: string,
+    type: ResourceType,
+    onEvent: (type: WatchEventType, object: KubeObject) => void,
+    signal: AbortSignal,
+    labelSelector?: string,
+  ): Promise<void>;
+  /** Starts a command in a container through the API server (`kubectl exec`). */
+  exec(context: string, namespace: string, pod: string, container: string, command: string[], streams: ExecStreams): Promise<ExecProcess>;
+  /**
+   * Forwards one connection to a pod's port through the API server (`kubectl port-forward`);
+   * resolves when either side closes.
+   */
+  portForward(context: string, namespace: string, pod: string, port: number, connection: import('node:stream').Duplex): Promise<void>;
+  /** Streams a container's log into `out`; resolves when it ends (or on `signal` with follow). */
+  logs(
+    context: string,
+    namespace: string,
+    pod: string,
+    container: string,
+    options: { follow: boolean; tailLines?: number },
+    out: NodeJS.WritableStream,
+    signal: AbortSignal,
+  ): Promise<void>;
+}

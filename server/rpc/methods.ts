@@ -3,13 +3,12 @@ import {
   ConfigLoadRequest,
   ConfigValidateRequest,
   DaemonStopRequest,
-  ErrorCode,
   StatusRequest,
   TestSleepRequest,
 } from '../../protocol';
 import { loadConfig, validateConfig } from '../configService';
 import type { Daemon } from '../daemon';
-import { CancelledError, NhdError } from '../errors';
+import { CancelledError } from '../errors';
 import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string, type Reader } from './params';
 import type { Progress } from './progress';
 
@@ -62,18 +61,9 @@ export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {
   return methods;
 }
 
-/** Command ids for workspace/executeCommand, mapped to the method each runs. */
+/** Command ids for workspace/executeCommand whose method this daemon serves. */
 export function nhdCommands(methods: Map<string, MethodHandler>): Map<string, string> {
-  const commands = new Map<string, string>();
-  for (const [id, method] of Object.entries(Commands)) commands.set(id, method);
-  for (const method of methods.keys()) {
-    const id = method.replaceAll('/', '.');
-    if (!commands.has(id)) commands.set(id, method);
-  }
-  for (const [, method] of commands) {
-    if (!methods.has(method)) throw new NhdError(ErrorCode.Internal, `command table names ${method}, which has no handler`);
-  }
-  return commands;
+  return new Map(Object.entries(Commands).filter(([, method]) => methods.has(method)));
 }
 
 async function sleepWithProgress(ms: number, { signal, progress }: RequestContext): Promise<number> {

@@ -34,7 +34,10 @@ describe.each(Object.entries(modes))('lifecycle over %s', (mode, start) => {
     expect(serverInfo?.name).toBe('nhd');
     expect(capabilities.experimental?.nhd?.protocolVersion).toBe(PROTOCOL_VERSION);
     expect(capabilities.experimental?.nhd?.daemonVersion).toBe(serverInfo?.version);
-    expect(capabilities.executeCommandProvider?.commands).toEqual(expect.arrayContaining(Object.keys(Commands)));
+    const served = capabilities.experimental?.nhd?.methods ?? [];
+    const expected = Object.entries(Commands).filter(([, method]) => served.includes(method)).map(([id]) => id);
+    expect(expected).toEqual(expect.arrayContaining(['nhd.status', 'nhd.config.validate', 'nhd.config.load', 'nhd.daemon.stop', 'nhd.test.sleep']));
+    expect(capabilities.executeCommandProvider?.commands).toEqual(expected);
     expect(capabilities['hoverProvider']).toBe(true);
   });
 
