@@ -28,7 +28,7 @@ export function parseManifest(input: DevConfigInput, parse: Parse): DevConfigRes
     found++;
     const kind = String(doc.get('kind') ?? '');
     const name = String(doc.getIn(['metadata', 'name']) ?? '');
-    const move = mover(input.text, idx, node);
+    const move = mover(idx, node);
     const sub = parse({ ...input, text: node.value, form: 'annotation', workload: { name, kind } });
     for (const d of sub.diagnostics) result.diagnostics.push(moveDiagnostic(d, move));
     for (const s of sub.services) result.services.push(moveService(s, move));
@@ -42,7 +42,7 @@ export function parseManifest(input: DevConfigInput, parse: Parse): DevConfigRes
 /** Maps a range of the annotation's value to a range of the manifest. */
 type Move = (r: Range) => Range;
 
-function mover(text: string, idx: LineIndex, node: Scalar): Move {
+function mover(idx: LineIndex, node: Scalar): Move {
   const [start, end] = node.range ?? [0, 0];
   const whole = idx.range(start, end);
   const fallback: Move = () => whole;
@@ -65,7 +65,6 @@ function mover(text: string, idx: LineIndex, node: Scalar): Move {
     if (line === '') continue;
     if (idx.lineText(header + 1 + i).slice(ind) !== line) return fallback;
   }
-  void text;
   const pos = (p: Position): Position => ({ line: header + 1 + p.line, character: p.character + ind });
   return (r) => ({ start: pos(r.start), end: pos(r.end) });
 }
