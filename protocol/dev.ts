@@ -1,5 +1,5 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
-import type { WorkDoneParams } from './types';
+import type { NoParams, WorkDoneParams } from './types';
 import type { DevOwner, WorkloadKind, WorkloadRef } from './workloads';
 
 /** Parameters of `nhd/dev/start`. */
@@ -91,7 +91,7 @@ export interface DevStatusResult {
 export namespace DevStatusRequest {
   export const method = 'nhd/dev/status' as const;
   export const direction = 'clientToServer' as const;
-  export const type = new RequestType<Record<string, never>, DevStatusResult, void>(method);
+  export const type = new RequestType<NoParams, DevStatusResult, void>(method);
 }
 
 /** Pushed to every client when a dev session changes state. */

@@ -1,4 +1,5 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { NoParams } from './types';
 import type { WorkloadRef } from './workloads';
 
 /** Parameters of `nhd/portForward/start`. */
@@ -46,7 +47,7 @@ export interface PortForwardListResult {
 export namespace PortForwardListRequest {
   export const method = 'nhd/portForward/list' as const;
   export const direction = 'clientToServer' as const;
-  export const type = new RequestType<Record<string, never>, PortForwardListResult, void>(method);
+  export const type = new RequestType<NoParams, PortForwardListResult, void>(method);
 }
 
 export interface PortForwardStopParams {

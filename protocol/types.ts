@@ -22,3 +22,6 @@ export interface WorkDoneParams {
   /** A token the client made; the daemon reports `$/progress` for this request under it. */
   workDoneToken?: string | number;
 }
+
+/** Parameters of a request that takes none: `{}` (or omitted). */
+export type NoParams = Record<string, never>;

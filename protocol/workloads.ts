@@ -1,4 +1,5 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
+import type { NoParams } from './types';
 
 /** The six kinds of workload nhd develops, lower case as in Nocalhost's serviceType. */
 export type WorkloadKind = 'deployment' | 'statefulset' | 'daemonset' | 'job' | 'cronjob' | 'pod';
@@ -135,7 +136,7 @@ export interface KubeContextsResult {
 export namespace KubeContextsRequest {
   export const method = 'nhd/kube/contexts' as const;
   export const direction = 'clientToServer' as const;
-  export const type = new RequestType<Record<string, never>, KubeContextsResult, void>(method);
+  export const type = new RequestType<NoParams, KubeContextsResult, void>(method);
 }
 
 export interface KubeNamespacesParams {
