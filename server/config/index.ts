@@ -40,3 +40,4 @@ export { generateJsonSchema, renderJsonSchema, renderFieldReference } from './sc
 export { renderTemplate, parseEnvFile } from './template';
 export { devAnnotation } from './manifest';
 export { appFields, serviceFields, type Field, type FieldType } from './fields';
+export { defaultDevConfig, selectDevConfig } from './select';
