@@ -33,7 +33,9 @@ describe('nhd CLI', () => {
   });
 
   it('validates every reference config with no errors', async () => {
-    const files = [path.join(REFERENCE, 'bookinfo/.nocalhost/config.yaml')];
+    // Every config file of the reference set: the app-level bookinfo config (its base-services.yaml
+    // and env.dev come in through _INCLUDE_ and envFile), and a manifest carrying dev.nocalhost.
+    const files = [path.join(REFERENCE, 'bookinfo/.nocalhost/config.yaml'), path.join(REFERENCE, 'bookinfo-annotation-authors.yaml')];
     for (const file of files) {
       const result = await runCli(['config', 'validate', file], env);
       expect(result.stdout.split('\n').filter((l) => l.includes(': error:'))).toEqual([]);
