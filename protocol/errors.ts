@@ -13,6 +13,27 @@ export const ErrorCode = {
   /** The daemon is stopping and takes no new work; reconnect to get a new one. */
   DaemonStopping: 1001,
 
+  /** The workload does not exist. */
+  WorkloadNotFound: 1101,
+  /** Someone else holds the workload in dev mode; the message names them and since when. */
+  DevModeOwnedByOther: 1102,
+  /** The dev pod failed (image pull, crash, unschedulable); the message carries the pod's reason. */
+  DevPodFailed: 1103,
+  /** The dev pod was not ready in time; the message says what it was waiting for. */
+  DevPodTimeout: 1104,
+  /** The Kubernetes API refused a call; the message carries its answer. */
+  KubeApi: 1105,
+  /** The Kubernetes API cannot be reached, or the kubeconfig cannot be used. */
+  KubeUnreachable: 1106,
+  /** The container named does not exist in the workload. */
+  ContainerNotFound: 1107,
+  /** No dev image is configured for the container. */
+  DevImageMissing: 1108,
+  /** A terminal, port-forward or stream id that this daemon does not hold. */
+  UnknownHandle: 1109,
+  /** The local port of a port-forward is in use. */
+  PortInUse: 1110,
+
   /** No dev config was found where it was looked for. */
   ConfigNotFound: 1501,
   /** The dev config has errors; `data` carries the diagnostics. */

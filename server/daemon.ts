@@ -1,6 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { PROTOCOL_VERSION, type ClientSummary, type StatusResult } from '../protocol';
-import type { Logger } from './ports';
+import { randomBytes } from 'node:crypto';
+import * as os from 'node:os';
+import { ErrorCode } from '../protocol';
+import { NhdError } from './errors';
+import type { Cluster, Logger } from './ports';
 
 /** How the composition root started the daemon. */
 export interface DaemonOptions {
@@ -14,6 +18,13 @@ export interface DaemonOptions {
   log: Logger;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
+  /**
+   * Makes the Cluster for a KUBECONFIG value (a path list; undefined: the daemon's own
+   * environment). Absent in daemons built without Kubernetes (unit tests).
+   */
+  createCluster?: (kubeconfig: string | undefined) => Cluster;
+  /** Who this daemon acts for, as `user@host` (default: the OS user and host, or NHD_IDENTITY). */
+  identity?: string;
 }
 
 interface DaemonEvents {
@@ -37,6 +48,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private readonly clients = new Map<number, ClientSummary>();
   private nextClientId = 1;
   private stopping = false;
+  private readonly clusters = new Map<string, Cluster>();
+  /** Who the daemon acts for: written as the owner of dev sessions it starts. */
+  readonly identity: string;
+  /** This daemon process's session id, written beside the identity. */
+  readonly sessionId = randomBytes(6).toString('hex');
 
   constructor(options: DaemonOptions) {
     super();
@@ -44,6 +60,25 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.log = options.log;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    this.identity = options.identity ?? `${os.userInfo().username}@${os.hostname()}`;
+  }
+
+  /** The Cluster for a client's KUBECONFIG (one per distinct value, shared by its clients). */
+  clusterFor(kubeconfig: string | undefined): Cluster {
+    const create = this.options.createCluster;
+    if (!create) throw new NhdError(ErrorCode.KubeUnreachable, 'This daemon was built without Kubernetes access.');
+    const key = kubeconfig ?? '';
+    let cluster = this.clusters.get(key);
+    if (!cluster) {
+      cluster = create(kubeconfig);
+      this.clusters.set(key, cluster);
+    }
+    return cluster;
+  }
+
+  /** Milliseconds since the epoch, from the daemon's clock. */
+  get nowMs(): number {
+    return this.now();
   }
 
   /** Registers a new connection and returns its id. */

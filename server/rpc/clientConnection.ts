@@ -29,13 +29,14 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ErrorCode, PROTOCOL_VERSION, RpcErrorCode, StatusDidChangeNotification, type NhdServerCapabilities } from '../../protocol';
+import { ErrorCode, PROTOCOL_VERSION, RpcErrorCode, StatusDidChangeNotification, type NhdInitializationOptions, type NhdServerCapabilities } from '../../protocol';
 import { reportBug } from '../bug';
 import { completeConfig, diagnoseConfigDocument, hoverConfig, isDevConfigUri } from '../configService';
 import type { Daemon } from '../daemon';
 import { CancelledError, NhdError } from '../errors';
 import { GuardedMessageReader, type BadInput } from './framing';
-import { nhdCommands, nhdMethods, type MethodHandler } from './methods';
+import type { ClientHandle, MethodHandler } from './handler';
+import { nhdCommands, nhdMethods } from './methods';
 import { object, optional, progressToken, readParams } from './params';
 import { WorkDoneReporter, silentProgress } from './progress';
 import { toLspCompletion, toLspDiagnostic, toLspHover } from './toWire';
@@ -80,6 +81,21 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   let shutdown = false;
   let canCreateProgress = false;
   let closed = false;
+  let scope: NhdInitializationOptions = {};
+  const closeListeners: (() => void)[] = [];
+  const client: ClientHandle = {
+    id: clientId,
+    get scope() {
+      return scope;
+    },
+    notify: (type, params) => {
+      if (!closed) connection.sendNotification(type.method, params).catch(() => {});
+    },
+    onClose: (listener) => {
+      if (closed) listener();
+      else closeListeners.push(listener);
+    },
+  };
   let resolveClosed!: () => void;
   const closedPromise = new Promise<void>((resolve) => (resolveClosed = resolve));
 
@@ -103,6 +119,13 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     connection.dispose();
     streams.close();
     daemon.removeClient(clientId);
+    for (const listener of closeListeners.splice(0)) {
+      try {
+        listener();
+      } catch (error) {
+        reportBug(log, 'a close listener failed', error);
+      }
+    }
     resolveClosed();
   }
 
@@ -122,7 +145,7 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     if (key !== undefined) byProgressToken.set(key, controller);
     const started = performance.now();
     try {
-      return await h.serve(params, { signal: controller.signal, progress, clientId });
+      return await h.serve(params, { signal: controller.signal, progress, client });
     } catch (error) {
       throw toResponseError(method, error, controller.signal);
     } finally {
@@ -149,6 +172,7 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     if (initialized) throw new ResponseError(RpcErrorCode.InvalidRequest, 'initialize was already sent on this connection.');
     initialized = true;
     canCreateProgress = params.capabilities?.window?.workDoneProgress === true;
+    scope = readInitializationOptions(params.initializationOptions);
     daemon.describeClient(clientId, params.clientInfo?.name ?? 'unknown', params.clientInfo?.version);
     const nhd: NhdServerCapabilities = {
       protocolVersion: PROTOCOL_VERSION,
@@ -239,6 +263,16 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   streams.output.on('error', () => close());
   connection.listen();
   return { closed: closedPromise };
+}
+
+/** initializationOptions; anything malformed is ignored, not fatal. */
+function readInitializationOptions(options: unknown): NhdInitializationOptions {
+  const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+  const scope: NhdInitializationOptions = {};
+  if (typeof o['kubeconfig'] === 'string' && o['kubeconfig']) scope.kubeconfig = o['kubeconfig'];
+  if (typeof o['context'] === 'string' && o['context']) scope.context = o['context'];
+  if (typeof o['namespace'] === 'string' && o['namespace']) scope.namespace = o['namespace'];
+  return scope;
 }
 
 type TextDocumentConnection = Parameters<TextDocuments<TextDocument>['listen']>[0];

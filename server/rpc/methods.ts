@@ -9,28 +9,8 @@ import {
 import { loadConfig, validateConfig } from '../configService';
 import type { Daemon } from '../daemon';
 import { CancelledError } from '../errors';
-import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string, type Reader } from './params';
-import type { Progress } from './progress';
-
-/** What a handler gets besides its params. */
-export interface RequestContext {
-  /** Fires on $/cancelRequest, window/workDoneProgress/cancel, or the client leaving. */
-  signal: AbortSignal;
-  progress: Progress;
-  clientId: number;
-}
-
-/** One `nhd/` method: how to read its params and how to serve it. */
-export interface MethodHandler<P = unknown, R = unknown> {
-  read: Reader<P>;
-  serve(params: P, context: RequestContext): Promise<R> | R;
-  /** Long work that reports progress and honours cancellation. */
-  long?: boolean;
-}
-
-function handler<P, R>(read: Reader<P>, serve: MethodHandler<P, R>['serve'], long = false): MethodHandler {
-  return { read, serve, long } as MethodHandler;
-}
+import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string } from './params';
+import { handler, type MethodHandler, type RequestContext } from './handler';
 
 /** The `nhd/` methods this daemon serves, by method name. */
 export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {

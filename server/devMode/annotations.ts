@@ -1,0 +1,61 @@
+import type { DevOwner } from '../../protocol';
+
+/**
+ * What dev mode writes on a workload, all under `nhd.dev/`. The state lives in the cluster, not in
+ * a daemon, so any daemon on any machine can end dev mode or see who holds it.
+ */
+export const ANNOTATION = {
+  /** JSON of the original `.spec` and `metadata.annotations`, written before anything else changes. */
+  backup: 'nhd.dev/backup',
+  /** JSON DevOwner: who holds the workload. */
+  owner: 'nhd.dev/owner',
+  /** JSON of the dev settings in force (container, image, workDir), for status and tools. */
+  dev: 'nhd.dev/dev',
+  /** On an HPA: JSON of its original minReplicas and maxReplicas. */
+  hpaBackup: 'nhd.dev/hpa-backup',
+} as const;
+
+/** On the dev pod template: marks pods that run the dev spec. */
+export const DEV_POD_LABEL = 'nhd.dev/dev-pod';
+
+/** Recreated kinds (Job, Pod) keep a crash-safe copy of the original object in this ConfigMap. */
+export function backupConfigMapName(kind: string, name: string): string {
+  return `nhd-backup-${kind}-${name}`.slice(0, 253);
+}
+
+/** The one-off Job nhd runs from a CronJob's dev template. */
+export function cronDevJobName(name: string): string {
+  return `${name}-nhd-dev`.slice(0, 63);
+}
+
+/** The original state a dev end restores. */
+export interface Backup {
+  spec: unknown;
+  annotations: Record<string, string>;
+}
+
+export interface DevInfo {
+  container: string;
+  image: string;
+  workDir: string;
+}
+
+export function readJsonAnnotation<T>(annotations: Record<string, string> | undefined, key: string): T | undefined {
+  const text = annotations?.[key];
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readOwner(annotations: Record<string, string> | undefined): DevOwner | undefined {
+  const owner = readJsonAnnotation<DevOwner>(annotations, ANNOTATION.owner);
+  return owner && typeof owner.identity === 'string' && typeof owner.since === 'string' ? owner : undefined;
+}
+
+/** The annotations without nhd's own. */
+export function withoutNhdAnnotations(annotations: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(annotations ?? {}).filter(([key]) => !key.startsWith('nhd.dev/')));
+}

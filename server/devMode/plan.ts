@@ -1,0 +1,238 @@
+import { ErrorCode, type DevOwner, type DevSettings, type WorkloadKind } from '../../protocol';
+import { NhdError } from '../errors';
+import type { KubeObject } from '../ports';
+import { ANNOTATION, DEV_POD_LABEL, cronDevJobName, withoutNhdAnnotations, type Backup, type DevInfo } from './annotations';
+import { KINDS, podTemplate, type Container, type PodSpec } from './kinds';
+
+/**
+ * Dev mode as pure functions over Kubernetes objects (Nocalhost's replace mode): the workload as
+ * it is → the workload in dev mode, and back. No I/O here; devModeService.ts does the calls.
+ */
+
+/** The volume the source is synced into, shared by the dev container and the sync sidecar. */
+export const SOURCE_VOLUME = 'nhd-src';
+/** The sync sidecar's container name. */
+export const SIDECAR_NAME = 'nhd-sync';
+/** Where the sidecar sees the source volume (the agent's root). */
+export const SIDECAR_ROOT = '/nhd/src';
+
+/**
+ * Keeps a container alive without its program, and exits at once on SIGTERM (a plain
+ * `tail -f /dev/null` as PID 1 ignores it, and every dev end would wait out the grace period).
+ */
+export const KEEP_ALIVE = ['/bin/sh', '-c', "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
+
+export interface DevStartInput {
+  kind: WorkloadKind;
+  /**
+   * The original workload: as read, or rebuilt from the backup when it is already in dev mode,
+   * so that a second start plans from the original and never backs up a dev spec.
+   */
+  original: KubeObject;
+  dev: DevSettings;
+  /** The container asked for; default the first. */
+  container?: string;
+  owner: DevOwner;
+  sidecarImage: string;
+  /** PVCs for persistentVolumeDirs, by path. */
+  claims: { path: string; claimName: string }[];
+}
+
+export interface DevStartPlan {
+  container: string;
+  /** What dev end restores. */
+  backup: Backup;
+  /** The workload in dev mode: to PUT (replace kinds) or to create (recreate kinds). */
+  devObject: KubeObject;
+  /** For a CronJob: the Job that runs the dev template now. */
+  cronDevJob?: KubeObject;
+}
+
+export function planDevStart(input: DevStartInput): DevStartPlan {
+  const { kind, original } = input;
+  const template = podTemplate(kind, original);
+  if (!template || !Array.isArray(template.spec?.containers) || template.spec.containers.length === 0) {
+    throw new NhdError(ErrorCode.KubeApi, `${kind}/${original.metadata.name} has no pod template with containers.`);
+  }
+  const names = template.spec.containers.map((c) => c.name);
+  const container = input.container || names[0]!;
+  if (!names.includes(container)) {
+    throw new NhdError(ErrorCode.ContainerNotFound, `${kind}/${original.metadata.name} has no container "${container}"; its containers are ${names.join(', ')}.`);
+  }
+  if (!input.dev.image) {
+    throw new NhdError(
+      ErrorCode.DevImageMissing,
+      `No dev image for ${kind}/${original.metadata.name}: set containers[].dev.image in .nocalhost/config.yaml or the dev.nocalhost annotation, or pass --image.`,
+    );
+  }
+  const backup: Backup = { spec: clone(original.spec), annotations: withoutNhdAnnotations(original.metadata.annotations) };
+  const info: DevInfo = { container, image: input.dev.image, workDir: input.dev.workDir };
+  const devObject = KINDS[kind].strategy === 'recreate' ? freshCopy(kind, original) : clone(original);
+  devObject.metadata.annotations = {
+    ...backup.annotations,
+    [ANNOTATION.owner]: JSON.stringify(input.owner),
+    [ANNOTATION.dev]: JSON.stringify(info),
+    ...(KINDS[kind].strategy === 'replace' ? { [ANNOTATION.backup]: JSON.stringify(backup) } : {}),
+  };
+  const devTemplate = podTemplate(kind, devObject)!;
+  devTemplate.spec = devPodSpec(devTemplate.spec, container, input);
+  if (kind !== 'pod') {
+    devTemplate.metadata = { ...devTemplate.metadata, labels: { ...devTemplate.metadata?.labels, [DEV_POD_LABEL]: 'true' } };
+  } else {
+    devObject.metadata.labels = { ...devObject.metadata.labels, [DEV_POD_LABEL]: 'true' };
+    delete devObject.spec.nodeName;
+  }
+  switch (kind) {
+    case 'deployment':
+      devObject.spec.replicas = 1;
+      devObject.spec.paused = false;
+      break;
+    case 'statefulset':
+      devObject.spec.replicas = 1;
+      break;
+    case 'job':
+      devJobSpec(devObject.spec);
+      break;
+    case 'cronjob': {
+      devObject.spec.suspend = true;
+      const plan: DevStartPlan = { container, backup, devObject, cronDevJob: cronJobRun(devObject) };
+      return plan;
+    }
+    case 'daemonset':
+    case 'pod':
+      break;
+  }
+  return { container, backup, devObject };
+}
+
+/** The pod spec in dev mode: the target container swapped, the source volume and the sidecar added. */
+function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput): PodSpec {
+  const { dev } = input;
+  const out = clone(spec);
+  const claimVolumes = input.claims.map((claim, i) => ({ name: `nhd-pv-${i}`, claim }));
+  out.containers = out.containers.map((c) => (c.name === containerName ? devContainer(c, dev, claimVolumes) : c));
+  out.containers.push({
+    name: SIDECAR_NAME,
+    image: input.sidecarImage,
+    imagePullPolicy: 'IfNotPresent',
+    command: KEEP_ALIVE,
+    volumeMounts: [{ name: SOURCE_VOLUME, mountPath: SIDECAR_ROOT }],
+  });
+  out.volumes = [
+    ...(out.volumes ?? []).filter((v) => v.name !== SOURCE_VOLUME),
+    { name: SOURCE_VOLUME, emptyDir: {} },
+    ...claimVolumes.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.claim.claimName } })),
+  ];
+  return out;
+}
+
+function devContainer(original: Container, dev: DevSettings, claims: { name: string; claim: { path: string } }[]): Container {
+  const c: Container = { ...clone(original), image: dev.image, imagePullPolicy: dev.imagePullPolicy ?? 'IfNotPresent', command: KEEP_ALIVE, workingDir: dev.workDir };
+  delete c.args;
+  delete c.livenessProbe;
+  delete c.readinessProbe;
+  delete c.startupProbe;
+  delete c.lifecycle;
+  if (dev.resources) c.resources = clone(dev.resources);
+  if (dev.env.length > 0) {
+    const names = new Set(dev.env.map((e) => e.name));
+    c.env = [...(c.env ?? []).filter((e) => !names.has(e.name)), ...dev.env.map((e) => ({ name: e.name, value: e.value }))];
+  }
+  const mountPaths = new Set([dev.workDir, ...claims.map((v) => v.claim.path)]);
+  c.volumeMounts = [
+    ...(c.volumeMounts ?? []).filter((m) => !mountPaths.has(m.mountPath)),
+    { name: SOURCE_VOLUME, mountPath: dev.workDir },
+    ...claims.map((v) => ({ name: v.name, mountPath: v.claim.path })),
+  ];
+  return c;
+}
+
+/** A Job that runs a dev pod: one pod, no deadline, not cleaned up under the developer. */
+function devJobSpec(spec: Record<string, unknown>): void {
+  delete spec['activeDeadlineSeconds'];
+  delete spec['ttlSecondsAfterFinished'];
+  spec['parallelism'] = 1;
+  spec['completions'] = 1;
+  spec['suspend'] = false;
+}
+
+function cronJobRun(cronJob: KubeObject): KubeObject {
+  const jobTemplate = cronJob.spec.jobTemplate;
+  const spec = clone(jobTemplate.spec);
+  devJobSpec(spec);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: cronDevJobName(cronJob.metadata.name),
+      namespace: cronJob.metadata.namespace!,
+      labels: { ...jobTemplate.metadata?.labels },
+      annotations: { [ANNOTATION.owner]: cronJob.metadata.annotations![ANNOTATION.owner]! },
+      ownerReferences: cronJob.metadata.uid
+        ? [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name, uid: cronJob.metadata.uid, controller: false }]
+        : [],
+    },
+    spec,
+  };
+}
+
+/**
+ * The workload as it was: `current` with the backed-up spec and annotations (replace kinds), or
+ * the backed-up object made creatable again (recreate kinds). Undefined when there is no backup.
+ */
+export function planDevEnd(kind: WorkloadKind, current: KubeObject | undefined, recreateBackup: KubeObject | undefined): KubeObject | undefined {
+  if (KINDS[kind].strategy === 'recreate') return recreateBackup ? freshCopy(kind, recreateBackup) : undefined;
+  if (!current) return undefined;
+  const backup = readBackup(current);
+  if (!backup) return undefined;
+  const restored = clone(current);
+  restored.spec = clone(backup.spec);
+  restored.metadata.annotations = { ...backup.annotations };
+  delete restored.status;
+  return restored;
+}
+
+/** The original object of a workload in dev mode, rebuilt from its backup (replace kinds). */
+export function originalOf(current: KubeObject): KubeObject {
+  return planDevEnd('deployment', current, undefined) ?? current;
+}
+
+export function readBackup(object: KubeObject): Backup | undefined {
+  const text = object.metadata.annotations?.[ANNOTATION.backup];
+  if (text === undefined) return undefined;
+  try {
+    const backup = JSON.parse(text) as Backup;
+    return backup && typeof backup === 'object' && 'spec' in backup ? backup : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An object ready to be created again: without what the API server fills in, and for a Job
+ * without its generated selector and controller-uid labels (Kubernetes makes new ones).
+ */
+export function freshCopy(kind: WorkloadKind, object: KubeObject): KubeObject {
+  const { name, namespace, labels, annotations, ownerReferences } = object.metadata;
+  const copy: KubeObject = {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    metadata: { name, ...(namespace ? { namespace } : {}), ...(labels ? { labels: { ...labels } } : {}), ...(annotations ? { annotations: { ...annotations } } : {}), ...(ownerReferences ? { ownerReferences: clone(ownerReferences) } : {}) },
+    spec: clone(object.spec),
+  };
+  if (kind === 'job') {
+    delete copy.spec.selector;
+    delete copy.spec.manualSelector;
+    const templateLabels: Record<string, string> | undefined = copy.spec.template?.metadata?.labels;
+    for (const key of JOB_GENERATED_LABELS) delete templateLabels?.[key];
+    for (const key of JOB_GENERATED_LABELS) delete copy.metadata.labels?.[key];
+  }
+  return copy;
+}
+
+/** Labels the Job controller generates, and that a recreated Job must not carry over. */
+export const JOB_GENERATED_LABELS = ['controller-uid', 'job-name', 'batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-name'];
+
+function clone<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}

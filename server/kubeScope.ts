@@ -1,0 +1,67 @@
+import { ErrorCode, type ClusterScope, type NhdInitializationOptions, type WorkloadKind, type WorkloadRef } from '../protocol';
+import { NhdError } from './errors';
+import { KubeApiError, type Cluster, type KubeObject } from './ports';
+import { KINDS } from './devMode/kinds';
+
+/** A cluster, a context and a namespace: where one request works. */
+export interface Scope {
+  cluster: Cluster;
+  context: string;
+  namespace: string;
+}
+
+/**
+ * Where a request works: its own context and namespace, else the client's initializationOptions,
+ * else the kubeconfig's current context and that context's namespace (as kubectl does).
+ */
+export function resolveScope(clusterFor: (kubeconfig: string | undefined) => Cluster, client: NhdInitializationOptions, params: ClusterScope): Scope {
+  const cluster = clusterFor(client.kubeconfig);
+  let context = params.context ?? client.context;
+  if (context === undefined) {
+    context = kubeCall(() => cluster.config().currentContext);
+    if (!context) throw new NhdError(ErrorCode.KubeUnreachable, 'The kubeconfig has no current-context; pass --context or run `kubectl config use-context NAME`.');
+  }
+  const namespace = params.namespace ?? client.namespace ?? kubeCall(() => cluster.defaultNamespace(context));
+  return { cluster, context, namespace };
+}
+
+/** `deployment/authors`, for messages. */
+export function describe(ref: { kind: WorkloadKind; name: string }): string {
+  return `${ref.kind}/${ref.name}`;
+}
+
+/** Reads a workload or fails with WorkloadNotFound, naming where it looked and what to do. */
+export async function getWorkload(scope: Scope, ref: WorkloadRef): Promise<KubeObject> {
+  const object = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, KINDS[ref.kind].type, ref.name));
+  if (!object) {
+    throw new NhdError(
+      ErrorCode.WorkloadNotFound,
+      `${describe(ref)} was not found in namespace ${scope.namespace} (context ${scope.context}); \`nhd ls -n ${scope.namespace}\` lists its workloads.`,
+    );
+  }
+  return object;
+}
+
+/** Runs a cluster call, turning its errors into NhdErrors a person can act on. */
+export async function kubeCallAsync<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toNhdError(error);
+  }
+}
+
+export function kubeCall<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw toNhdError(error);
+  }
+}
+
+export function toNhdError(error: unknown): unknown {
+  if (error instanceof NhdError) return error;
+  if (error instanceof KubeApiError) return new NhdError(ErrorCode.KubeApi, `Kubernetes refused: ${error.message}`, { status: error.status, reason: error.reason });
+  if (error instanceof Error && !(error.name === 'AbortError')) return new NhdError(ErrorCode.KubeUnreachable, error.message);
+  return error;
+}
