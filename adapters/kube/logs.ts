@@ -1,0 +1,73 @@
+/**
+ * A container's log through client-node's Log, into the caller's Writable (which is written to,
+ * never ended: the caller owns it). client-node reports failures without the API's message, so a
+ * failed request is asked again through the object API to get the Status.
+ */
+import { PassThrough } from 'node:stream';
+import { Log, HttpMethod, type KubeConfig } from '@kubernetes/client-node';
+import type { RawObjectApi } from './objectApi';
+
+export interface LogOptions {
+  follow: boolean;
+  tailLines?: number | undefined;
+}
+
+export async function streamLogs(
+  kc: KubeConfig,
+  api: RawObjectApi,
+  namespace: string,
+  pod: string,
+  container: string,
+  options: LogOptions,
+  out: NodeJS.WritableStream,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted) return;
+  const relay = new PassThrough();
+  relay.on('data', (chunk: Buffer) => {
+    try {
+      if (!(out as any).destroyed && !(out as any).writableEnded) out.write(chunk);
+    } catch {
+      // A broken consumer ends nothing else.
+    }
+  });
+  let controller: AbortController | undefined;
+  try {
+    controller = await new Log(kc).log(namespace, pod, container, relay, {
+      follow: options.follow,
+      ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+    });
+  } catch {
+    // Ask again for the Status (pod or container not found, container not started, ...).
+    await api.request({
+      method: HttpMethod.GET,
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`,
+      query: { container, tailLines: 1, limitBytes: 1 },
+      text: true,
+    });
+    throw new Error(`reading the log of ${namespace}/${pod} (${container}) failed on ${api.server}`);
+  }
+  return new Promise<void>((resolve, reject) => {
+    let done = false;
+    const onAbort = () => {
+      controller?.abort();
+      finish();
+    };
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      signal.removeEventListener('abort', onAbort);
+      if (err && !signal.aborted) reject(err);
+      else resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    relay.on('end', () => finish());
+    // pipe() unpipes on a source error without ending the destination: the stream broke.
+    relay.on('unpipe', () => {
+      setImmediate(() => {
+        if (!relay.writableEnded) finish(new Error(`the log stream of ${namespace}/${pod} (${container}) from ${api.server} broke`));
+      });
+    });
+  });
+}
