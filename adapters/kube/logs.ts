@@ -31,6 +31,15 @@ export async function streamLogs(
       // A broken consumer ends nothing else.
     }
   });
+  // client-node pipes the response body into `relay` without an 'error' listener on the body: an
+  // aborted or broken response would be an uncaught exception. 'pipe' hands us that body.
+  let source: NodeJS.ReadableStream | undefined;
+  let onSourceGone: (err?: Error) => void = () => {};
+  relay.on('pipe', (src: NodeJS.ReadableStream) => {
+    source = src;
+    src.on('error', (e: Error) => onSourceGone(e));
+    src.on('close', () => setImmediate(() => onSourceGone()));
+  });
   let controller: AbortController | undefined;
   try {
     controller = await new Log(kc).log(namespace, pod, container, relay, {
@@ -63,11 +72,11 @@ export async function streamLogs(
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
     relay.on('end', () => finish());
-    // pipe() unpipes on a source error without ending the destination: the stream broke.
-    relay.on('unpipe', () => {
-      setImmediate(() => {
-        if (!relay.writableEnded) finish(new Error(`the log stream of ${namespace}/${pod} (${container}) from ${api.server} broke`));
-      });
-    });
+    // The body closed or failed without ending: the stream broke.
+    onSourceGone = (e) => {
+      if (relay.writableEnded) return;
+      finish(new Error(`the log stream of ${namespace}/${pod} (${container}) from ${api.server} broke${e ? `: ${e.message}` : ''}`));
+    };
+    if (source && (source as any).destroyed) onSourceGone();
   });
 }

@@ -86,7 +86,7 @@ export async function watchObjects(o: WatchOptions): Promise<void> {
     return new Promise((resolve) => {
       const w = new Watch(o.kc);
       // The server ends each watch after timeoutSeconds; no byte for this long means a dead link.
-      w.requestTimeoutMs = 90_000;
+      (w as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 90_000;
       let outcome: 'ended' | 'relist' = 'ended';
       let controller: AbortController | undefined;
       const onAbort = () => controller?.abort();
