@@ -1,5 +1,6 @@
 import { ResponseError } from 'vscode-jsonrpc';
-import { RpcErrorCode } from '../../protocol';
+import { RpcErrorCode, type WorkloadKind } from '../../protocol';
+import { WORKLOAD_KINDS, parseWorkloadKind } from '../devMode/kinds';
 
 /**
  * Validation of incoming params: a few combinators that read an unknown value into a typed one
@@ -62,3 +63,24 @@ export function object<S extends Shape>(shape: S): Reader<Out<S>> {
 export function readParams<T>(read: Reader<T>, params: unknown): T {
   return read(params, 'params');
 }
+
+export const boolean: Reader<boolean> = (v, at) => (typeof v === 'boolean' ? v : fail(at, 'true or false', v));
+
+/** A whole number from `min` to `max` (ports, sizes, line counts). */
+export function integer(min: number, max: number): Reader<number> {
+  return (v, at) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(at, `a whole number from ${min} to ${max}`, v));
+}
+
+/** An array whose every element `read` accepts; `nonEmpty` refuses `[]`. */
+export function arrayOf<T>(read: Reader<T>, nonEmpty = false): Reader<T[]> {
+  return (v, at) => {
+    if (!Array.isArray(v) || (nonEmpty && v.length === 0)) fail(at, nonEmpty ? 'a non-empty array' : 'an array', v);
+    return (v as unknown[]).map((item, i) => read(item, `${at}[${i}]`));
+  };
+}
+
+/** A workload kind as kubectl spells it (`deployment`, `deploy`, `sts`, ...), read as one of the six. */
+export const workloadKind: Reader<WorkloadKind> = (v, at) => {
+  const kind = typeof v === 'string' ? parseWorkloadKind(v) : undefined;
+  return kind ?? fail(at, `one of ${WORKLOAD_KINDS.join(', ')}`, v);
+};
