@@ -273,6 +273,56 @@ describe('watch', () => {
     expect(events).toHaveLength(4);
   });
 
+  it('after a dropped connection re-lists and reports what changed meanwhile', async () => {
+    // A TCP proxy in front of the API server, whose connections the test cuts.
+    const real = process.env.KUBECONFIG!.split(path.delimiter)[0]!;
+    const text = fs.readFileSync(real, 'utf8');
+    const upstream = new URL(/server:\s*(\S+)/.exec(text)![1]!);
+    const sockets = new Set<net.Socket>();
+    let paused = false;
+    const proxy = net.createServer((client) => {
+      if (paused) return void client.destroy();
+      const up = net.connect(Number(upstream.port || 443), upstream.hostname);
+      for (const s of [client, up]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => (sockets.delete(s), client.destroy(), up.destroy()));
+      }
+      client.pipe(up).pipe(client);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-kubeconfig-'));
+    const file = path.join(dir, 'proxied.yaml');
+    fs.writeFileSync(file, text.replace(/server:\s*\S+/, `server: https://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`));
+    const abort = new AbortController();
+    try {
+      for (const name of ['r-keep', 'r-gone', 'r-change']) await cluster.create(ctx, configMap(name, { a: '1' }, { relist: 'yes' }));
+      const logged: string[] = [];
+      const proxied = new KubeCluster({ kubeconfig: file, logger: { log: (_level, _tag, message) => logged.push(message) } });
+      const events: string[] = [];
+      await proxied.watch(ctx, ns, CONFIGMAP, (type, o) => events.push(`${type} ${o.metadata.name} ${(o.data as any)?.a}`), abort.signal, 'relist=yes');
+      expect(events.sort()).toEqual(['ADDED r-change 1', 'ADDED r-gone 1', 'ADDED r-keep 1']);
+      events.length = 0;
+
+      paused = true;
+      for (const s of sockets) s.destroy();
+      await cluster.delete(ctx, ns, CONFIGMAP, 'r-gone');
+      await cluster.mergePatch(ctx, ns, CONFIGMAP, 'r-change', { data: { a: '2' } });
+      await cluster.create(ctx, configMap('r-new', { a: '1' }, { relist: 'yes' }));
+      await new Promise((r) => setTimeout(r, 1000));
+      paused = false;
+      await until(() => events.length >= 3, 'the changes made while disconnected', 30_000);
+      expect(events.sort()).toEqual(['ADDED r-new 1', 'DELETED r-gone 1', 'MODIFIED r-change 2']);
+      // The watch did break (and was not simply resumed by luck).
+      expect(logged.filter((m) => /watch (dropped|re-list failed)/.test(m)).length).toBeGreaterThan(0);
+    } finally {
+      abort.abort();
+      for (const s of sockets) s.destroy();
+      proxy.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('gives watched objects their apiVersion and kind, and rejects for a type the API does not serve', async () => {
     const abort = new AbortController();
     const kinds: string[] = [];
