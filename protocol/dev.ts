@@ -63,7 +63,10 @@ export namespace DevStartRequest {
 }
 
 /** Parameters of `nhd/dev/end`. */
-export interface DevEndParams extends WorkloadRef, WorkDoneParams {}
+export interface DevEndParams extends WorkloadRef, WorkDoneParams {
+  /** End it even when another owner holds it. */
+  force?: boolean;
+}
 
 export interface DevEndResult {
   /** False when the workload was not in dev mode (a no-op). */

@@ -33,6 +33,10 @@ export const ErrorCode = {
   UnknownHandle: 1109,
   /** The local port of a port-forward is in use. */
   PortInUse: 1110,
+  /** No application of that name is installed in the namespace. */
+  AppNotFound: 1111,
+  /** A manifest cannot be read or parsed; the message names the file and place. */
+  ManifestInvalid: 1112,
 
   /** No dev config was found where it was looked for. */
   ConfigNotFound: 1501,

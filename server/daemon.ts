@@ -5,6 +5,9 @@ import * as os from 'node:os';
 import { ErrorCode } from '../protocol';
 import { NhdError } from './errors';
 import type { Cluster, Logger } from './ports';
+import { AppService } from './app/appService';
+import { DevModeService } from './devMode/devModeService';
+import { WorkloadsService } from './workloads/workloadsService';
 
 /** How the composition root started the daemon. */
 export interface DaemonOptions {
@@ -34,6 +37,8 @@ interface DaemonEvents {
   idle: [];
   /** Someone asked the daemon to stop; the composition root closes listeners and exits. */
   stopRequested: [reason: string];
+  /** A notification for every connected client. */
+  broadcast: [method: string, params: unknown];
 }
 
 /**
@@ -53,6 +58,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly identity: string;
   /** This daemon process's session id, written beside the identity. */
   readonly sessionId = randomBytes(6).toString('hex');
+  readonly dev: DevModeService;
+  readonly workloads = new WorkloadsService();
+  readonly apps = new AppService();
+  /** Things besides clients that keep the daemon alive (port-forwards, ...): each counts its own. */
+  private readonly holders: (() => number)[] = [];
 
   constructor(options: DaemonOptions) {
     super();
@@ -61,6 +71,28 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
     this.identity = options.identity ?? `${os.userInfo().username}@${os.hostname()}`;
+    this.dev = new DevModeService({
+      log: this.log,
+      identity: this.identity,
+      sessionId: this.sessionId,
+      now: this.now,
+      onSessionChange: (session) => {
+        this.broadcast('nhd/dev/didChange', session);
+        this.emit('statusChanged');
+        if (this.isIdle()) this.emit('idle');
+      },
+    });
+    this.holders.push(() => this.dev.list().length);
+  }
+
+  /** Sends a notification to every connected client. */
+  broadcast(method: string, params: unknown): void {
+    this.emit('broadcast', method, params);
+  }
+
+  /** Registers something that keeps the daemon alive while its count is above zero. */
+  addHolder(count: () => number): void {
+    this.holders.push(count);
   }
 
   /** The Cluster for a client's KUBECONFIG (one per distinct value, shared by its clients). */
@@ -106,9 +138,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     if (this.isIdle()) this.emit('idle');
   }
 
-  /** True when nothing would be lost by exiting: no client connected and no session held. */
+  /** True when nothing would be lost by exiting: no client connected, no session or forward held. */
   isIdle(): boolean {
-    return this.clients.size === 0;
+    return this.clients.size === 0 && this.holders.every((count) => count() === 0);
   }
 
   get isStopping(): boolean {
@@ -126,7 +158,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       mode: this.options.mode,
       logFile: this.options.logFile,
       clients: [...this.clients.values()].map((c) => ({ ...c })),
-      sessions: [],
+      sessions: this.dev.list().map((d) => ({ id: d.id, kind: d.kind, name: d.name, namespace: d.namespace, state: d.state })),
     };
     if (this.options.socketPath !== undefined) result.socketPath = this.options.socketPath;
     return result;

@@ -59,6 +59,7 @@ export class DaemonClient {
       clientInfo: { name: clientName, version: VERSION },
       rootUri: null,
       capabilities: { window: { workDoneProgress: true } },
+      initializationOptions: kubeconfigOption(),
     })) as { capabilities: { experimental?: { nhd?: NhdServerCapabilities } } };
     const nhd = result.capabilities.experimental?.nhd;
     if (!nhd) throw new Error('The process on the nhd socket is not an nhd daemon.');
@@ -155,4 +156,11 @@ export async function startDaemon(paths: NhdPaths): Promise<net.Socket> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`The nhd daemon did not start listening on ${paths.socketPath}; see ${paths.logFile}.`);
+}
+
+/** The CLI's KUBECONFIG, with relative paths made absolute, for a daemon started elsewhere. */
+function kubeconfigOption(): { kubeconfig?: string } {
+  const value = process.env['KUBECONFIG'];
+  if (!value) return {};
+  return { kubeconfig: value.split(path.delimiter).filter(Boolean).map((p) => path.resolve(p)).join(path.delimiter) };
 }

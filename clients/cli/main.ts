@@ -1,10 +1,13 @@
 import * as path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigValidateRequest, StatusRequest, type ConfigDiagnostic, type StatusResult } from '../../protocol';
 import { DaemonClient } from './daemonClient';
 import { forwardStdio } from './forward';
 import { formatDuration, printJson } from './output';
+import { appCommand } from './commands/app';
+import { devCommand } from './commands/dev';
+import { lsCommand } from './commands/ls';
 import { serve } from './serve';
+import { UsageError, parse } from './usage';
 import { VERSION } from './version';
 
 /**
@@ -21,12 +24,22 @@ Usage:
   nhd status [--json]              the daemon's version, uptime, clients and sessions
   nhd config validate FILE [--json]
                                    check a .nocalhost/config.yaml; exit 1 on errors
+  nhd ls [-n NS] [--context C] [--json]
+                                   workloads with readiness and dev state
+  nhd dev start KIND/NAME [-n NS] [--local-dir DIR] [--image I] [-c C] [--work-dir D] [--force] [--json]
+                                   put a workload into dev mode (config: DIR/.nocalhost/config.yaml)
+  nhd dev end KIND/NAME [-n NS] [--force]
+                                   restore the workload exactly as it was
+  nhd dev status [--json]          dev sessions this daemon holds
+  nhd app install DIR [-n NS] [--name N] [--no-wait]
+                                   server-side apply a manifest directory and wait for it
+  nhd app uninstall NAME [-n NS]   delete what app install applied
   nhd --version                    print the version
 
-Environment: NHD_HOME puts the socket, state and log under one directory.
+KIND is deployment, statefulset, daemonset, job, cronjob or pod (kubectl's short names work).
+Environment: KUBECONFIG as kubectl reads it; NHD_HOME puts the socket, state and log under one
+directory; NHD_IDENTITY names you as the owner of dev sessions (default user@host).
 `;
-
-class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -48,16 +61,14 @@ export async function main(argv: string[]): Promise<number> {
       return statusCommand(rest);
     case 'config':
       return configCommand(rest);
+    case 'ls':
+      return lsCommand(rest);
+    case 'dev':
+      return devCommand(rest);
+    case 'app':
+      return appCommand(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-  }
-}
-
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
-  try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
   }
 }
 

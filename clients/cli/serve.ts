@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import { format } from 'node:util';
+import { KubeCluster } from '../../adapters/kube';
 import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type Logger } from '../../server';
 import { MAX_SOCKET_PATH, nhdPaths } from './paths';
 import { VERSION } from './version';
@@ -31,7 +32,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 }
 
 function serveStdio(log: FileLogger, logFile: string, testHooks: boolean): Promise<number> {
-  const daemon = new Daemon({ version: VERSION, mode: 'stdio', logFile, testHooks, log });
+  const daemon = new Daemon({ version: VERSION, mode: 'stdio', logFile, testHooks, log, ...kube(log) });
   log.log('info', 'daemon', 'serving stdio', { version: VERSION });
   return new Promise((resolve) => {
     let code = 1;
@@ -53,7 +54,7 @@ async function serveSocket(log: FileLogger, logFile: string, socketPath: string,
     process.stderr.write(`nhd: the socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes; set NHD_HOME to a shorter directory.\n`);
     return 2;
   }
-  const daemon = new Daemon({ version: VERSION, mode: 'socket', socketPath, logFile, testHooks, log });
+  const daemon = new Daemon({ version: VERSION, mode: 'socket', socketPath, logFile, testHooks, log, ...kube(log) });
   const sockets = new Set<net.Socket>();
   let server: net.Server;
   try {
@@ -100,6 +101,15 @@ async function serveSocket(log: FileLogger, logFile: string, socketPath: string,
       process.once(signal, () => daemon.requestStop(`signal ${signal}`));
     }
   });
+}
+
+/** Kubernetes through adapters/kube; NHD_IDENTITY names the owner of dev sessions (tests, shared hosts). */
+function kube(log: Logger) {
+  const identity = process.env['NHD_IDENTITY'];
+  return {
+    createCluster: (kubeconfig: string | undefined) => new KubeCluster({ logger: log, ...(kubeconfig ? { kubeconfig } : {}) }),
+    ...(identity ? { identity } : {}),
+  };
 }
 
 /** Nothing may write to stdout but the protocol: console output goes to the log instead. */

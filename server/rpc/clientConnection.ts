@@ -37,6 +37,7 @@ import { CancelledError, NhdError } from '../errors';
 import { GuardedMessageReader, type BadInput } from './framing';
 import type { ClientHandle, MethodHandler } from './handler';
 import { nhdCommands, nhdMethods } from './methods';
+import { streamServicesFor, terminalNotifications } from './streamMethods';
 import { object, optional, progressToken, readParams } from './params';
 import { WorkDoneReporter, silentProgress } from './progress';
 import { toLspCompletion, toLspDiagnostic, toLspHover } from './toWire';
@@ -115,7 +116,8 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     for (const controller of active) controller.abort();
     active.clear();
     byProgressToken.clear();
-    statusListener && daemon.off('statusChanged', statusListener);
+    if (statusListener) daemon.off('statusChanged', statusListener);
+    if (broadcastListener) daemon.off('broadcast', broadcastListener);
     connection.dispose();
     streams.close();
     daemon.removeClient(clientId);
@@ -192,11 +194,16 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     };
   });
   let statusListener: (() => void) | undefined;
+  let broadcastListener: ((method: string, params: unknown) => void) | undefined;
   connection.onNotification(InitializedNotification.type, () => {
     statusListener = () => {
       if (!closed) connection.sendNotification(StatusDidChangeNotification.type, daemon.status()).catch(() => {});
     };
+    broadcastListener = (method, params) => {
+      if (!closed) connection.sendNotification(method, params).catch(() => {});
+    };
     daemon.on('statusChanged', statusListener);
+    daemon.on('broadcast', broadcastListener);
   });
   connection.onRequest(ShutdownRequest.type, () => {
     shutdown = true;
@@ -228,6 +235,13 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     return run(method, methods.get(method)!, withToken, token);
   });
   connection.onNotification(WorkDoneProgressCancelNotification.type, (params) => byProgressToken.get(params.token)?.abort());
+
+  // Terminal input and resize: client→server notifications, served beside the request tables.
+  for (const [method, handle] of terminalNotifications(daemon, streamServicesFor(daemon))) {
+    connection.onNotification(method, (params: unknown) => {
+      if (initialized && !closed) handle(params, client);
+    });
+  }
 
   // Language features for dev config files.
   const documents = new TextDocuments(TextDocument);

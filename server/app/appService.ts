@@ -1,0 +1,157 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { ErrorCode, type AppInstallParams, type AppInstallResult, type AppObject, type AppUninstallResult } from '../../protocol';
+import { CancelledError, NhdError } from '../errors';
+import { kubeCallAsync, type Scope } from '../kubeScope';
+import type { KubeObject } from '../ports';
+import type { Progress } from '../rpc/progress';
+
+/** Every object of an app carries this label; the record ConfigMap lists them for uninstall. */
+export const APP_LABEL = 'nhd.dev/app';
+const FIELD_MANAGER = 'nhd';
+const CONFIG_MAP = { apiVersion: 'v1', kind: 'ConfigMap' };
+
+/** Kinds that live outside namespaces (the common ones; others are assumed namespaced). */
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'CustomResourceDefinition',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'StorageClass',
+  'PersistentVolume',
+  'PriorityClass',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+]);
+
+/** Apply order, as Helm does it: what others depend on first. */
+const ORDER = [
+  'Namespace', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass', 'ServiceAccount', 'Secret', 'ConfigMap',
+  'PersistentVolume', 'PersistentVolumeClaim', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service',
+  'DaemonSet', 'Pod', 'Deployment', 'StatefulSet', 'Job', 'CronJob', 'HorizontalPodAutoscaler', 'Ingress',
+];
+
+function recordName(app: string): string {
+  return `nhd-app-${app}`.slice(0, 253);
+}
+
+/** Reads every manifest of a directory (Nocalhost's rawManifest), in file order. */
+export function readManifests(dir: string): KubeObject[] {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  } catch {
+    throw new NhdError(ErrorCode.FileNotReadable, `Cannot read the manifest directory ${dir}.`);
+  }
+  if (files.length === 0) throw new NhdError(ErrorCode.ManifestInvalid, `${dir} has no *.yaml, *.yml or *.json manifests.`);
+  const objects: KubeObject[] = [];
+  for (const file of files) {
+    const full = path.join(dir, file);
+    for (const doc of parseAllDocuments(fs.readFileSync(full, 'utf8'))) {
+      if (doc.errors.length > 0) {
+        const e = doc.errors[0]!;
+        throw new NhdError(ErrorCode.ManifestInvalid, `${full}:${(e.linePos?.[0]?.line ?? 0)}: ${e.message}`);
+      }
+      const value = doc.toJS() as KubeObject | null;
+      if (value === null || value === undefined) continue;
+      const items = value.kind?.endsWith('List') && Array.isArray(value['items']) ? (value['items'] as KubeObject[]) : [value];
+      for (const item of items) {
+        if (!item?.apiVersion || !item.kind || !item.metadata?.name) {
+          throw new NhdError(ErrorCode.ManifestInvalid, `${full}: every object needs apiVersion, kind and metadata.name.`);
+        }
+        objects.push(item);
+      }
+    }
+  }
+  return objects;
+}
+
+export class AppService {
+  async install(scope: Scope, params: AppInstallParams, progress: Progress, signal: AbortSignal): Promise<AppInstallResult> {
+    const name = params.name ?? path.basename(path.resolve(params.dir));
+    const objects = readManifests(params.dir);
+    objects.sort((a, b) => rank(a.kind) - rank(b.kind));
+    progress.begin(`Installing ${name}`, `${objects.length} objects into namespace ${scope.namespace}`, 0);
+    const applied: AppObject[] = [];
+    for (const [i, object] of objects.entries()) {
+      if (signal.aborted) throw new CancelledError();
+      const namespaced = !CLUSTER_SCOPED.has(object.kind);
+      if (namespaced) object.metadata.namespace = scope.namespace;
+      object.metadata.labels = { ...object.metadata.labels, [APP_LABEL]: name };
+      progress.report(`applying ${object.kind}/${object.metadata.name}`, Math.round((i / objects.length) * 50));
+      await kubeCallAsync(() => scope.cluster.apply(scope.context, object, FIELD_MANAGER, true));
+      applied.push({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, ...(namespaced ? { namespace: scope.namespace } : {}) });
+    }
+    await this.writeRecord(scope, name, applied);
+    if (params.wait ?? true) await this.waitAvailable(scope, objects, (params.timeoutSeconds ?? 300) * 1000, progress, signal);
+    progress.done(`${name} installed`);
+    return { name, namespace: scope.namespace, objects: applied };
+  }
+
+  async uninstall(scope: Scope, name: string, progress: Progress): Promise<AppUninstallResult> {
+    const record = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, CONFIG_MAP, recordName(name)));
+    const text = (record?.['data'] as Record<string, string> | undefined)?.['objects'];
+    if (!record || !text) throw new NhdError(ErrorCode.AppNotFound, `No app "${name}" is installed in namespace ${scope.namespace}; \`nhd app install DIR\` installs one.`);
+    const objects = JSON.parse(text) as AppObject[];
+    progress.begin(`Uninstalling ${name}`);
+    for (const object of [...objects].reverse()) {
+      progress.report(`deleting ${object.kind}/${object.name}`);
+      await kubeCallAsync(() => scope.cluster.delete(scope.context, object.namespace ?? '', object, object.name, { propagation: 'Background' }));
+    }
+    await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, CONFIG_MAP, recordName(name)));
+    progress.done();
+    return { objects };
+  }
+
+  private async writeRecord(scope: Scope, name: string, objects: AppObject[]): Promise<void> {
+    await kubeCallAsync(() =>
+      scope.cluster.apply(
+        scope.context,
+        { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: recordName(name), namespace: scope.namespace, labels: { [APP_LABEL]: name } }, data: { objects: JSON.stringify(objects) } },
+        FIELD_MANAGER,
+        true,
+      ),
+    );
+  }
+
+  /** Waits until every Deployment, StatefulSet and DaemonSet of the app has all replicas available. */
+  private async waitAvailable(scope: Scope, objects: KubeObject[], timeoutMs: number, progress: Progress, signal: AbortSignal): Promise<void> {
+    const workloads = objects.filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(o.kind));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pending: string[] = [];
+      for (const w of workloads) {
+        const live = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, w, w.metadata.name));
+        if (!live || !isAvailable(live)) pending.push(`${w.kind}/${w.metadata.name}`);
+      }
+      if (pending.length === 0) return;
+      const done = workloads.length - pending.length;
+      progress.report(`waiting for ${pending.join(', ')} to be available`, 50 + Math.round((done / workloads.length) * 50));
+      if (signal.aborted) throw new CancelledError();
+      if (Date.now() > deadline) {
+        throw new NhdError(ErrorCode.DevPodTimeout, `${pending.join(', ')} did not become available within ${Math.round(timeoutMs / 1000)} s; \`kubectl describe\` them to see why.`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+function rank(kind: string): number {
+  const i = ORDER.indexOf(kind);
+  return i < 0 ? ORDER.length : i;
+}
+
+export function isAvailable(object: KubeObject): boolean {
+  const status = object.status ?? {};
+  if (object.metadata.generation !== undefined && status.observedGeneration !== undefined && status.observedGeneration < object.metadata.generation) return false;
+  switch (object.kind) {
+    case 'DaemonSet':
+      return (status.numberAvailable ?? 0) >= (status.desiredNumberScheduled ?? 1) && (status.updatedNumberScheduled ?? 0) >= (status.desiredNumberScheduled ?? 1);
+    case 'StatefulSet':
+      return (status.readyReplicas ?? 0) >= (object.spec?.replicas ?? 1) && (status.updatedReplicas ?? 0) >= (object.spec?.replicas ?? 1);
+    default:
+      return (status.availableReplicas ?? 0) >= (object.spec?.replicas ?? 1) && (status.updatedReplicas ?? 0) >= (object.spec?.replicas ?? 1);
+  }
+}
