@@ -1,4 +1,3 @@
-import { ResponseError } from 'vscode-jsonrpc';
 import {
   LogsOutputNotification,
   LogsStreamRequest,
@@ -6,7 +5,6 @@ import {
   PortForwardListRequest,
   PortForwardStartRequest,
   PortForwardStopRequest,
-  RpcErrorCode,
   TerminalCloseRequest,
   TerminalExitNotification,
   TerminalInputNotification,
@@ -16,13 +14,12 @@ import {
   type WorkloadKind,
 } from '../../protocol';
 import type { Daemon } from '../daemon';
-import { WORKLOAD_KINDS, parseWorkloadKind } from '../devMode/kinds';
 import { resolveScope } from '../kubeScope';
 import { LogsService } from '../logs/logsService';
 import { PortForwardService } from '../portForward/portForwardService';
 import { TerminalService, type TerminalClient } from '../terminal/terminalService';
 import { handler, type ClientHandle, type MethodTable } from './handler';
-import { arrayOf, boolean, integer, nonEmptyString, object, optional, readParams, string, type Reader } from './params';
+import { arrayOf, boolean, integer, nonEmptyString, object, optional, readParams, string, workloadKind } from './params';
 
 /** The daemon's terminals, port-forwards and log streams: one of each per daemon. */
 export interface StreamServices {
@@ -53,14 +50,6 @@ export function streamServicesFor(daemon: Daemon): StreamServices {
   }
   return services;
 }
-
-/** A kind as kubectl spells it (`deployment`, `deploy`, `sts`, ...), or InvalidParams naming the six. */
-export const workloadKind: Reader<WorkloadKind> = (v, at) => {
-  const kind = typeof v === 'string' ? parseWorkloadKind(v) : undefined;
-  if (kind) return kind;
-  const got = v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 60);
-  throw new ResponseError(RpcErrorCode.InvalidParams, `${at} must be one of ${WORKLOAD_KINDS.join(', ')}, got ${got}.`);
-};
 
 const workloadFields = {
   kind: workloadKind,
