@@ -5,6 +5,9 @@ import { forwardStdio } from './forward';
 import { formatDuration, printJson } from './output';
 import { appCommand } from './commands/app';
 import { devCommand } from './commands/dev';
+import { execCommand } from './commands/exec';
+import { logsCommand } from './commands/logs';
+import { portForwardCommand } from './commands/portForward';
 import { lsCommand } from './commands/ls';
 import { serve } from './serve';
 import { UsageError, parse } from './usage';
@@ -34,6 +37,13 @@ Usage:
   nhd app install DIR [-n NS] [--name N] [--no-wait]
                                    server-side apply a manifest directory and wait for it
   nhd app uninstall NAME [-n NS]   delete what app install applied
+  nhd exec KIND/NAME [-n NS] [-c C] [-t] [-- CMD ...]
+                                   a shell in the workload's pod, or run CMD; exits with its code
+  nhd port-forward KIND/NAME LOCAL:REMOTE [-n NS]
+                                   forward 127.0.0.1:LOCAL to the pod, held by the daemon
+  nhd port-forward --list [--json] | --stop ID|all
+  nhd logs KIND/NAME [-n NS] [-c C] [-f] [--tail N]
+                                   the log of the workload's newest pod
   nhd --version                    print the version
 
 KIND is deployment, statefulset, daemonset, job, cronjob or pod (kubectl's short names work).
@@ -67,6 +77,12 @@ export async function main(argv: string[]): Promise<number> {
       return devCommand(rest);
     case 'app':
       return appCommand(rest);
+    case 'exec':
+      return execCommand(rest);
+    case 'port-forward':
+      return portForwardCommand(rest);
+    case 'logs':
+      return logsCommand(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
