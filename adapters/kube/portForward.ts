@@ -1,14 +1,14 @@
 /**
  * One forwarded connection through client-node's PortForward (a websocket to the pod's
  * portforward subresource). Every stream involved gets an 'error' listener: an unhandled 'error'
- * on a socket or websocket would end the daemon.
+ * on a socket or websocket would end the daemon. Flow control through relay.ts.
  */
 import { Writable, type Duplex } from 'node:stream';
 import { PortForward, type KubeConfig } from '@kubernetes/client-node';
+import { inputRelay, OutputRelay } from './relay';
 
 export async function forwardConnection(kc: KubeConfig, namespace: string, pod: string, port: number, connection: Duplex): Promise<void> {
-  const swallow = () => {};
-  connection.on('error', swallow);
+  connection.on('error', () => {});
   let errorText = '';
   let onErrorText = () => {};
   const errStream = new Writable({
@@ -18,21 +18,26 @@ export async function forwardConnection(kc: KubeConfig, namespace: string, pod: 
       cb();
     },
   });
+  const output = new OutputRelay(connection);
+  const input = inputRelay(connection);
   // disconnectOnErr=false: client-node would otherwise close on any unexpected channel.
   const pf = new PortForward(kc, false);
-  let ws: Awaited<ReturnType<PortForward['portForward']>>;
+  let socket: any;
   try {
-    ws = await pf.portForward(namespace, pod, [port], connection, errStream, connection);
+    socket = await pf.portForward(namespace, pod, [port], output, errStream, input.stream);
   } catch (e) {
+    input.stop();
     connection.destroy();
     throw e;
   }
-  const socket = ws as any;
+  output.socket = socket;
+  input.start(socket);
   return new Promise<void>((resolve, reject) => {
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
+      input.stop();
       connection.destroy();
       try {
         socket.close();
@@ -49,6 +54,6 @@ export async function forwardConnection(kc: KubeConfig, namespace: string, pod: 
     connection.on('close', finish);
     // The error channel carries a message when the pod side cannot connect; nothing more will come.
     onErrorText = finish;
-    if (socket.readyState === socket.CLOSED) finish();
+    if (socket.readyState === socket.CLOSED || connection.destroyed) finish();
   });
 }

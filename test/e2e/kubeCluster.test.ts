@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -356,6 +357,23 @@ describe('exec', () => {
     expect(out.text()).toBe('hello\nworld\ndone\n');
   });
 
+  it('carries binary data both ways intact, with flow control', async () => {
+    const data = crypto.randomBytes(8 * 1024 * 1024 + 123);
+    const chunks: Buffer[] = [];
+    // A slow consumer: the websocket must wait for it rather than buffer without bound.
+    const slow = new Writable({
+      highWaterMark: 64 * 1024,
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        setTimeout(cb, chunks.length % 16 === 0 ? 5 : 0);
+      },
+    });
+    const p = await cluster.exec(ctx, ns, 'web', 'web', ['cat'], { stdin: Readable.from([data]), stdout: slow, tty: false });
+    expect(await p.exited).toBe(0);
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) >= data.length, 'all bytes', 10_000);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+  });
+
   it('runs with a TTY of the given size and resizes it', async () => {
     const out = collector();
     const stdin = new PassThrough();
@@ -405,6 +423,15 @@ describe('portForward', () => {
       await until(() => results.length === 6, 'six forwards', 10_000);
       expect(await Promise.all(results)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
 
+      // A large file arrives intact.
+      const sum = collector();
+      const made = await cluster.exec(ctx, ns, 'web', 'web', ['sh', '-c', 'head -c 20000000 /dev/urandom > /etc/big && sha256sum /etc/big'], { stdout: sum.stream, tty: false });
+      expect(await made.exited).toBe(0);
+      const big = Buffer.from(await (await fetch(`http://127.0.0.1:${port}/big`, { headers: { connection: 'close' } })).arrayBuffer());
+      expect(big.length).toBe(20_000_000);
+      expect(crypto.createHash('sha256').update(big).digest('hex')).toBe(sum.text().split(' ')[0]);
+      await until(() => results.length === 7, 'seven forwards', 10_000);
+
       // A port nothing listens on: the forward fails with the kubelet's message, nothing crashes.
       const refusing = net.createServer((socket) => {
         results.push(cluster.portForward(ctx, ns, 'web', 9, socket).then(() => 'ok', (e: Error) => e.message));
@@ -412,8 +439,8 @@ describe('portForward', () => {
       await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
       const refusedPort = (refusing.address() as net.AddressInfo).port;
       await expect(fetch(`http://127.0.0.1:${refusedPort}/`)).rejects.toThrow();
-      await until(() => results.length === 7, 'seventh forward', 10_000);
-      expect(await results[6]).toMatch(/connection refused/);
+      await until(() => results.length === 8, 'eighth forward', 10_000);
+      expect(await results[7]).toMatch(/connection refused/);
       refusing.close();
 
       await expect(cluster.portForward(ctx, ns, 'nope', 8080, new PassThrough())).rejects.toMatchObject({ status: 404 });
