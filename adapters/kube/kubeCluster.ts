@@ -44,12 +44,17 @@ export class KubeCluster implements Cluster {
     return k ? kubeconfigPaths({ KUBECONFIG: k }) : kubeconfigPaths();
   }
 
-  /** The merged kubeconfig, read again when a file (or the list of files) changed. */
+  /**
+   * The merged kubeconfig, read again when a file (or the list of files) looks changed, or always
+   * with `force`; the per-context clients (connections, discovery cache) are kept unless the
+   * contents really changed.
+   */
   private kubeconfig(force = false): LoadedKubeconfig {
     const paths = this.paths();
     if (force || !this.loaded || this.loaded.signature !== kubeconfigSignature(paths)) {
-      this.loaded = loadKubeconfig(paths);
-      this.clients.clear();
+      const fresh = loadKubeconfig(paths);
+      if (!this.loaded || this.loaded.contentHash !== fresh.contentHash) this.clients.clear();
+      this.loaded = fresh;
     }
     return this.loaded;
   }

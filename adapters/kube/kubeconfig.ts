@@ -3,6 +3,7 @@
  * (the first file that names a cluster, user or context wins; current-context comes from the first
  * file that sets one; files that do not exist are skipped), else ~/.kube/config.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,8 +17,10 @@ export interface LoadedKubeconfig {
   clusters: KcCluster[];
   users: KcUser[];
   contexts: KcContext[];
-  /** Changes when KUBECONFIG or any of its files changes. */
+  /** Changes when KUBECONFIG or any of its files changes (stat only, cheap). */
   signature: string;
+  /** A hash of the files' names and contents: equal means nothing changed. */
+  contentHash: string;
 }
 
 /** The files kubectl would read, whether or not they exist. */
@@ -43,13 +46,17 @@ export function kubeconfigSignature(paths: string[] = kubeconfigPaths()): string
 
 export function loadKubeconfig(paths: string[] = kubeconfigPaths()): LoadedKubeconfig {
   const signature = kubeconfigSignature(paths);
-  const out: LoadedKubeconfig = { files: [], currentContext: '', clusters: [], users: [], contexts: [], signature };
+  const out: LoadedKubeconfig = { files: [], currentContext: '', clusters: [], users: [], contexts: [], signature, contentHash: '' };
+  const hash = crypto.createHash('sha256');
   const seen = { clusters: new Set<string>(), users: new Set<string>(), contexts: new Set<string>() };
   for (const file of paths) {
     if (!fs.existsSync(file)) continue;
     const kc = new KubeConfig();
     try {
-      kc.loadFromFile(file);
+      const text = fs.readFileSync(file, 'utf8');
+      hash.update(`${file}\0${text}\0`);
+      kc.loadFromString(text);
+      kc.makePathsAbsolute(path.dirname(file));
     } catch (e) {
       throw new Error(`cannot read kubeconfig ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -59,6 +66,7 @@ export function loadKubeconfig(paths: string[] = kubeconfigPaths()): LoadedKubec
     for (const u of kc.getUsers()) if (!seen.users.has(u.name)) (seen.users.add(u.name), out.users.push(u));
     for (const c of kc.getContexts()) if (!seen.contexts.has(c.name)) (seen.contexts.add(c.name), out.contexts.push(c));
   }
+  out.contentHash = hash.digest('hex');
   return out;
 }
 
