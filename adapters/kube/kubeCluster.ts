@@ -1,6 +1,12 @@
 /**
  * The Cluster port on @kubernetes/client-node: one KubeConfig and one object API per context,
  * rebuilt when the kubeconfig files change.
+ *
+ * Conventions beyond the port's comments: a namespaced call with namespace '' means every
+ * namespace for list and watch, and the context's default namespace for the others (cluster-scoped
+ * kinds ignore the namespace); exec and logs write to the caller's streams but never end them; a
+ * command that could not start (not found, not executable) resolves `exited` with null after its
+ * Status message was written to stderr (stdout with a TTY).
  */
 import type { Duplex } from 'node:stream';
 import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';

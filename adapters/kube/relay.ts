@@ -103,6 +103,8 @@ export function inputRelay(source: NodeJS.ReadableStream): { stream: PassThrough
       source.removeListener('data', onData);
       source.removeListener('end', onEnd);
       source.removeListener('error', onError);
+      // Left flowing without a listener, the caller's stream would drop what comes next.
+      source.pause();
       stream.destroy();
     },
   };
