@@ -132,13 +132,14 @@ export class PortForwardService {
       server.once('error', (error: NodeJS.ErrnoException) => {
         if (error.code !== 'EADDRINUSE' && error.code !== 'EACCES') return reject(error);
         const ours = [...this.forwards.values()].find((f) => f.info.localPort === localPort);
-        const holder = ours
-          ? `by port-forward ${ours.info.id} to ${ours.info.kind}/${ours.info.name}:${ours.info.remotePort}; stop it with \`nhd port-forward --stop ${ours.info.id}\``
-          : 'by another program';
-        const verb = error.code === 'EACCES' ? `cannot be used (permission denied; ports below 1024 need privileges)` : `is in use ${holder}`;
-        reject(
-          new NhdError(ErrorCode.PortInUse, `${LOOPBACK}:${localPort} ${verb}; pick another local port for ${describe(ref)}:${remotePort}, or 0 for a free one.`),
-        );
+        const local = `${LOOPBACK}:${localPort}`;
+        const message =
+          error.code === 'EACCES'
+            ? `${local} cannot be used: permission denied (ports below 1024 need privileges); pick a higher local port, or 0 for a free one.`
+            : ours
+              ? `${local} is already forwarded to ${ours.info.kind}/${ours.info.name}:${ours.info.remotePort} by ${ours.info.id}; stop it with \`nhd port-forward --stop ${ours.info.id}\`, or pick another local port (0 picks a free one).`
+              : `${local} is in use by another program; pick another local port for ${describe(ref)}:${remotePort} (0 picks a free one).`;
+        reject(new NhdError(ErrorCode.PortInUse, message));
       });
       // exclusive: a port shared with another process through cluster mode is not ours to use.
       server.listen({ host: LOOPBACK, port: localPort, exclusive: true }, () => {

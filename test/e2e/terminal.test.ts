@@ -115,7 +115,8 @@ describe('nhd/terminal over the protocol', () => {
   });
 
   it('feeds stdin and closes it on eof, so cat ends', async () => {
-    const opened = await open({ kind: 'deploy', name: 'web', command: ['cat'] });
+    // kubectl's short name: the daemon reads it too.
+    const opened = await open({ kind: 'deploy' as 'deployment', name: 'web', command: ['cat'] });
     input(opened.terminalId, 'hello ');
     input(opened.terminalId, 'wörld\n', true);
     const t = transcript(client, opened.terminalId);
