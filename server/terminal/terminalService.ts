@@ -45,6 +45,8 @@ interface Terminal {
  */
 export class TerminalService {
   private readonly terminals = new Map<string, Terminal>();
+  /** Clients whose leaving is watched already (one listener per client, not per terminal). */
+  private readonly watchedClients = new Set<number>();
 
   constructor(private readonly log: Logger) {}
 
@@ -78,7 +80,7 @@ export class TerminalService {
     terminal = { id, owner, process, stdin, pending };
     this.terminals.set(id, terminal);
     this.log.log('info', 'client', 'terminal opened', { terminal: id, client: owner.id, pod: target.pod, container: target.container, tty });
-    owner.onClose(() => this.end(id));
+    this.endWhenClientLeaves(owner);
     void process.exited.then((exitCode) => this.exited(id, exitCode));
     // The response to open is queued before the next turn; output held until then follows it.
     setImmediate(() => this.flush(id));
@@ -108,6 +110,15 @@ export class TerminalService {
   /** Terminals open now, for status and idle detection. */
   count(): number {
     return this.terminals.size;
+  }
+
+  private endWhenClientLeaves(owner: TerminalClient): void {
+    if (this.watchedClients.has(owner.id)) return;
+    this.watchedClients.add(owner.id);
+    owner.onClose(() => {
+      this.watchedClients.delete(owner.id);
+      for (const terminal of [...this.terminals.values()]) if (terminal.owner.id === owner.id) this.end(terminal.id);
+    });
   }
 
   private owned(terminalId: string, client: TerminalClient): Terminal | undefined {

@@ -32,7 +32,8 @@ export async function execCommand(args: string[]): Promise<number> {
   const params: TerminalOpenParams = { ...parseWorkloadArg(positionals[0]), ...scopeFrom(values), tty };
   if (command !== undefined) params.command = command;
   if (values.container !== undefined) params.container = values.container;
-  if (tty && stdout.isTTY) {
+  // A terminal that does not know its size (0×0, as some ptys start) leaves the daemon's default.
+  if (tty && stdout.isTTY && stdout.columns > 0 && stdout.rows > 0) {
     params.cols = stdout.columns;
     params.rows = stdout.rows;
   }
@@ -59,7 +60,9 @@ export async function execCommand(args: string[]): Promise<number> {
     if (tty && stdin.isTTY) {
       stdin.setRawMode(true);
       cleanups.push(() => stdin.setRawMode(false));
-      const onResize = () => void client.connection.sendNotification(TerminalResizeNotification.type, { terminalId: id, cols: stdout.columns, rows: stdout.rows });
+      const onResize = () => {
+        if (stdout.columns > 0 && stdout.rows > 0) void client.connection.sendNotification(TerminalResizeNotification.type, { terminalId: id, cols: stdout.columns, rows: stdout.rows });
+      };
       stdout.on('resize', onResize);
       cleanups.push(() => stdout.off('resize', onResize));
     } else if (!tty) {
