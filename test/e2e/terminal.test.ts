@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ErrorCode,
@@ -15,7 +17,7 @@ import {
   type TerminalOutputParams,
 } from '../../protocol';
 import { NHD, connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, apply, createNamespace, nhdCli, waitRollout } from './support';
+import { APP_IMAGE, apply, createNamespace, kubectl, nhdCli, waitRollout } from './support';
 
 /**
  * Terminals on the real cluster: commands with exit codes and separate stdout/stderr, stdin with
@@ -133,6 +135,16 @@ describe('nhd/terminal over the protocol', () => {
     expect(t.stdout()).toBe('helper\n');
   });
 
+  it('picks the dev container of a workload in dev mode when none is named', async () => {
+    kubectl(['annotate', 'deployment/web', '-n', ns.name, 'nhd.dev/dev={"container":"helper","image":"x","workDir":"/"}']);
+    try {
+      const opened = await open({ kind: 'deployment', name: 'web', command: ['true'] });
+      expect(opened.container).toBe('helper');
+    } finally {
+      kubectl(['annotate', 'deployment/web', '-n', ns.name, 'nhd.dev/dev-']);
+    }
+  });
+
   it('opens an interactive shell with a TTY that follows resizes', async () => {
     const opened = await open({ kind: 'deployment', name: 'web', cols: 80, rows: 24 });
     const t = transcript(client, opened.terminalId);
@@ -205,13 +217,13 @@ describe('nhd/terminal over the protocol', () => {
     expect(t.stderr() + t.stdout()).toMatch(/no such file|not found/i);
   });
 
-  it('ends a terminal whose client leaves', async () => {
+  it('keeps serving after a client leaves with a terminal open (its terminals end)', async () => {
     const other = await connectSocketClient(daemon.socketPath, 'terminal-e2e-leaving');
     const opened = (await other.connection.sendRequest(TerminalOpenRequest.method, {
       namespace: ns.name,
       kind: 'deployment',
       name: 'web',
-      command: ['sh', '-c', 'trap "" HUP; sleep 600'],
+      tty: true,
     })) as TerminalOpenResult;
     expect(opened.terminalId).toMatch(/^term-/);
     other.dispose();
@@ -248,6 +260,44 @@ describe('nhd exec', () => {
     const wrong = await cli.run(['exec', 'deploy/web', '-n', ns.name, '-c', 'nope', '--', 'true']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('web, helper');
+  });
+
+  it('attaches a terminal: raw mode, the size, resize on SIGWINCH, the remote exit code', () => {
+    // Node has no pty of its own; python's pty module gives the CLI a real terminal to attach.
+    const driver = path.join(cli.home, 'pty-driver.py');
+    fs.writeFileSync(
+      driver,
+      `
+import os, pty, time, select, fcntl, termios, struct, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 100, 0, 0))
+out = b''
+def pump(until, limit=30):
+    global out
+    end = time.time() + limit
+    while time.time() < end and until not in out:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try: out += os.read(fd, 4096)
+            except OSError: return
+pump(b'# ')
+os.write(fd, b'stty size; echo $((6*7))\\r'); pump(b'42')
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 50, 160, 0, 0)); os.kill(pid, 28)
+time.sleep(0.5)
+os.write(fd, b'stty size\\r'); pump(b'50 160')
+os.write(fd, b'exit 4\\r'); pump(b'never', 10)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode('utf-8', 'replace'))
+sys.exit(os.waitstatus_to_exitcode(status))
+`,
+    );
+    const result = spawnSync('python3', [driver, process.execPath, NHD, 'exec', 'deployment/web', '-n', ns.name], { env: cli.env, encoding: 'utf8', timeout: 90_000 });
+    expect(result.stdout).toContain('30 100');
+    expect(result.stdout).toMatch(/[\r\n]42\r/);
+    expect(result.stdout).toContain('50 160');
+    expect(result.status).toBe(4);
   });
 
   it('refuses a malformed workload with the usage', async () => {
