@@ -13,6 +13,7 @@ export type LogTag =
   | 'rpc.badInput'
   | 'client'
   | 'config'
+  | 'kube'
   | 'bug';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

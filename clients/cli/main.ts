@@ -9,9 +9,13 @@ import { execCommand } from './commands/exec';
 import { logsCommand } from './commands/logs';
 import { portForwardCommand } from './commands/portForward';
 import { lsCommand } from './commands/ls';
-import { serve } from './serve';
+import type { ServeOptions } from './serve';
 import { UsageError, parse } from './usage';
 import { VERSION } from './version';
+
+// server/ and @kubernetes/client-node (most of the bundle) load only for `nhd serve`, which keeps
+// every other command's start fast.
+const serve = async (options: ServeOptions) => (await import('./serve')).serve(options);
 
 /**
  * The `nhd` command. Every subcommand but `serve` is a thin client of the daemon: it connects

@@ -74,13 +74,15 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     [ANNOTATION.dev]: JSON.stringify(info),
     ...(KINDS[kind].strategy === 'replace' ? { [ANNOTATION.backup]: JSON.stringify(backup) } : {}),
   };
-  const devTemplate = podTemplate(kind, devObject)!;
-  devTemplate.spec = devPodSpec(devTemplate.spec, container, input);
-  if (kind !== 'pod') {
-    devTemplate.metadata = { ...devTemplate.metadata, labels: { ...devTemplate.metadata?.labels, [DEV_POD_LABEL]: 'true' } };
-  } else {
+  const devSpec = devPodSpec(podTemplate(kind, devObject)!.spec, container, input);
+  if (kind === 'pod') {
+    devObject.spec = devSpec;
     devObject.metadata.labels = { ...devObject.metadata.labels, [DEV_POD_LABEL]: 'true' };
     delete devObject.spec.nodeName;
+  } else {
+    const devTemplate = podTemplate(kind, devObject)!;
+    devTemplate.spec = devSpec;
+    devTemplate.metadata = { ...devTemplate.metadata, labels: { ...devTemplate.metadata?.labels, [DEV_POD_LABEL]: 'true' } };
   }
   switch (kind) {
     case 'deployment':

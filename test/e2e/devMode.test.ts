@@ -1,0 +1,276 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DevStartRequest, type DevStartParams } from '../../protocol';
+import { connectSocketClient, startSocketDaemon, tempHome, until } from '../harness/daemon';
+import { APP_IMAGE, DEV_IMAGE, apply, createNamespace, kubectl, kubectlJson, nhdCli, specOf, waitPodReady, waitRollout } from './support';
+
+/** Dev mode's guarantees on the real cluster (issue: dev mode, items 2 and 3). */
+const ns = createNamespace('nhd-dev');
+const alice = nhdCli('alice@laptop');
+const bob = nhdCli('bob@desk');
+afterAll(() => {
+  alice.stop();
+  bob.stop();
+  ns.dispose();
+});
+
+/** One container in YAML flow style, so it fits at any indentation. */
+const container = (name: string, command = 'python3 -m http.server 9080') =>
+  `{name: ${name}, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "${command}"], readinessProbe: {tcpSocket: {port: 9080}, periodSeconds: 2}}`;
+
+const MANIFESTS: Record<string, string> = {
+  deployment: `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dep}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: dep}}
+  template:
+    metadata: {labels: {app: dep}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [${container('app')}]`,
+  statefulset: `apiVersion: v1
+kind: Service
+metadata: {name: sts}
+spec: {clusterIP: None, selector: {app: sts}, ports: [{port: 9080}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: sts}
+spec:
+  serviceName: sts
+  replicas: 1
+  selector: {matchLabels: {app: sts}}
+  template:
+    metadata: {labels: {app: sts}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [${container('app')}]`,
+  daemonset: `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [${container('app')}]`,
+  job: `apiVersion: batch/v1
+kind: Job
+metadata: {name: job}
+spec:
+  backoffLimit: 2
+  activeDeadlineSeconds: 3600
+  template:
+    metadata: {labels: {app: job}}
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 1
+      containers: [${container('app')}]`,
+  cronjob: `apiVersion: batch/v1
+kind: CronJob
+metadata: {name: cron}
+spec:
+  schedule: "0 0 1 1 *"
+  jobTemplate:
+    spec:
+      template:
+        metadata: {labels: {app: cron}}
+        spec:
+          restartPolicy: Never
+          terminationGracePeriodSeconds: 1
+          containers: [${container('app')}]`,
+  pod: `apiVersion: v1
+kind: Pod
+metadata: {name: pod, labels: {app: pod}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers: [${container('app')}]`,
+};
+const NAMES: Record<string, string> = { deployment: 'dep', statefulset: 'sts', daemonset: 'ds', job: 'job', cronjob: 'cron', pod: 'pod' };
+
+/** Fields the Job controller generates anew when a Job is created again. */
+function comparable(kind: string, spec: any): unknown {
+  if (kind !== 'job') return spec;
+  const copy = structuredClone(spec);
+  delete copy.selector;
+  for (const key of ['controller-uid', 'job-name', 'batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-name']) delete copy.template.metadata.labels[key];
+  return copy;
+}
+
+function devPods(app: string): any[] {
+  return kubectlJson(['get', 'pods', '-n', ns.name, '-l', `nhd.dev/dev-pod=true,app=${app}`]).items.filter((p: any) => !p.metadata.deletionTimestamp);
+}
+
+beforeAll(() => {
+  for (const manifest of Object.values(MANIFESTS)) apply(ns.name, manifest);
+  waitRollout(ns.name, 'deployment', 'dep');
+  waitRollout(ns.name, 'statefulset', 'sts');
+  waitRollout(ns.name, 'daemonset', 'ds');
+  waitPodReady(ns.name, 'app=job');
+  waitPodReady(ns.name, 'app=pod');
+});
+
+describe.each(Object.keys(MANIFESTS))('dev mode of a %s', (kind) => {
+  const name = NAMES[kind]!;
+  it('starts a dev pod with the dev image and the sync sidecar, and dev end restores .spec exactly', async () => {
+    const before = specOf(ns.name, kind, name);
+    const start = await alice.run(['dev', 'start', `${kind}/${name}`, '-n', ns.name, '--image', DEV_IMAGE, '--json', '--local-dir', tempHome()]);
+    expect(start.stderr).not.toMatch(/^nhd: /m);
+    expect(start.code).toBe(0);
+    const session = JSON.parse(start.stdout);
+    expect(session).toMatchObject({ kind, name, namespace: ns.name, state: 'ready', image: DEV_IMAGE, container: 'app', owner: { identity: 'alice@laptop' } });
+    const pod = kubectlJson(['get', 'pod', session.pod, '-n', ns.name]);
+    expect(pod.spec.containers.map((c: any) => [c.name, c.image])).toEqual([['app', DEV_IMAGE], ['nhd-sync', 'docker.io/nhd/sidecar:v1']]);
+    expect(pod.spec.containers[0].readinessProbe).toBeUndefined();
+    expect(pod.spec.containers[0].workingDir).toBe('/home/nocalhost-dev');
+    const listed = JSON.parse((await alice.run(['ls', '-n', ns.name, '--json'])).stdout).workloads.find((w: any) => w.kind === kind && w.name === name);
+    expect(listed).toMatchObject({ devState: 'developing', devOwner: { identity: 'alice@laptop' } });
+
+    const end = await alice.run(['dev', 'end', `${kind}/${name}`, '-n', ns.name]);
+    expect(end.code).toBe(0);
+    expect(end.stdout).toMatch(/ended; its original spec is restored/);
+    expect(comparable(kind, specOf(ns.name, kind, name))).toEqual(comparable(kind, before));
+    const annotations = kubectlJson(['get', kind, name, '-n', ns.name]).metadata.annotations ?? {};
+    expect(Object.keys(annotations).filter((k) => k.startsWith('nhd.dev/'))).toEqual([]);
+    expect(kubectl(['get', 'configmaps', '-n', ns.name, '-o', 'name'])).not.toMatch(/nhd-backup/);
+  });
+});
+
+describe('ownership and idempotence', () => {
+  it('refuses a second owner by name and time, and --force takes over', async () => {
+    expect((await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE])).code).toBe(0);
+    const refused = await bob.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^nhd: deployment\/dep is in dev mode, started by alice@laptop less than a minute ago \(at \d{4}-\d\d-\d\dT[\d:.]+Z\); ask them to end it, or pass --force to take it over\.\n$/);
+    const forced = await bob.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE, '--force', '--json']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout).owner.identity).toBe('bob@desk');
+    const endByAlice = await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name]);
+    expect(endByAlice.code).toBe(1);
+    expect(endByAlice.stderr).toMatch(/started by bob@desk .*pass --force to end it anyway/);
+    expect((await bob.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+  });
+
+  it('is idempotent: a second start keeps the same dev pod; ending a workload not in dev mode is a clear no-op', async () => {
+    const first = JSON.parse((await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE, '--json'])).stdout);
+    const second = JSON.parse((await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE, '--json'])).stdout);
+    expect(second.pod).toBe(first.pod);
+    expect(second.owner.since).toBe(first.owner.since);
+    expect(devPods('dep')).toHaveLength(1);
+    expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+    const again = await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name]);
+    expect(again).toMatchObject({ code: 0, stdout: `deployment/dep is not in dev mode in namespace ${ns.name}; nothing to do.\n` });
+    const missing = await alice.run(['dev', 'end', 'deployment/nope', '-n', ns.name]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/deployment\/nope was not found in namespace/);
+  });
+});
+
+describe('a daemon killed with SIGKILL during dev start', () => {
+  // Each step of the progress the daemon reports; the kill lands right after the step begins.
+  const cases: [string, string, RegExp][] = [
+    ['deployment', 'dep', /backing up/],
+    ['deployment', 'dep', /patching/],
+    ['deployment', 'dep', /waiting for the dev pod|pulling images|waiting for a node/],
+    ['pod', 'pod', /backing up the original object/],
+    ['pod', 'pod', /replacing pod\/pod/],
+    ['pod', 'pod', /waiting for the dev pod|pulling images|waiting for a node/],
+  ];
+  it.each(cases)('%s at step %s %s leaves a workload that dev end restores', async (kind, name, step) => {
+    const before = specOf(ns.name, kind, name);
+    const home = tempHome();
+    const daemon = await startSocketDaemon(home, [], { NHD_IDENTITY: 'alice@laptop', KUBECONFIG: process.env['KUBECONFIG']! });
+    const client = await connectSocketClient(daemon.socketPath);
+    const params: DevStartParams = { kind: kind as DevStartParams['kind'], name, namespace: ns.name, image: DEV_IMAGE, workDoneToken: 'kill' };
+    const pending = client.connection.sendRequest(DevStartRequest.type, params).catch(() => 'died');
+    await until(
+      () => client.notifications.some((n) => n.method === '$/progress' && step.test(JSON.stringify((n.params as { value: unknown }).value))),
+      `progress ${step}`,
+      60_000,
+    );
+    daemon.process.kill('SIGKILL');
+    expect(await pending).toBe('died');
+    client.dispose();
+    const end = await alice.run(['dev', 'end', `${kind}/${name}`, '-n', ns.name]);
+    expect(end.stderr).not.toMatch(/^nhd: /m);
+    expect(end.code).toBe(0);
+    await until(() => { try { return JSON.stringify(specOf(ns.name, kind, name)) === JSON.stringify(before); } catch { return false; } }, 'the original spec is back', 60_000);
+    expect(specOf(ns.name, kind, name)).toEqual(before);
+  });
+});
+
+describe('failures', () => {
+  it('an image that cannot be pulled fails dev start within a bounded time with the pod’s reason, and dev end restores', async () => {
+    const before = specOf(ns.name, 'deployment', 'dep');
+    const started = Date.now();
+    const result = await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', 'docker.io/nhd/no-such-image:v9', '--timeout', '60']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Dev mode for deployment\/dep failed: container app of pod dep-\S+: (ErrImagePull|ImagePullBackOff|ErrImageNeverPull)/);
+    expect(result.stderr).toMatch(/nhd dev end deployment\/dep -n /);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+    expect(specOf(ns.name, 'deployment', 'dep')).toEqual(before);
+  });
+
+  it('a container that crashes fails dev start with its exit code', async () => {
+    apply(ns.name, `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: crashy}
+spec:
+  selector: {matchLabels: {app: crashy}}
+  template:
+    metadata: {labels: {app: crashy}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [${container('app')}, {name: helper, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "sleep 1; exit 3"]}]`);
+    const before = specOf(ns.name, 'deployment', 'crashy');
+    const result = await alice.run(['dev', 'start', 'deployment/crashy', '-n', ns.name, '--image', DEV_IMAGE, '--timeout', '90']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/container helper of pod crashy-\S+ (exited with code 3|: CrashLoopBackOff)/);
+    expect((await alice.run(['dev', 'end', 'deployment/crashy', '-n', ns.name])).code).toBe(0);
+    expect(specOf(ns.name, 'deployment', 'crashy')).toEqual(before);
+  });
+});
+
+describe('HPA and persistent volumes', () => {
+  it('holds an HPA at one replica during dev mode and restores it after', async () => {
+    apply(ns.name, `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: dep}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: dep}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]`);
+    expect((await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE])).code).toBe(0);
+    expect(specOf(ns.name, 'hpa', 'dep')).toMatchObject({ minReplicas: 1, maxReplicas: 1 });
+    expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+    expect(specOf(ns.name, 'hpa', 'dep')).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+    expect(kubectlJson(['get', 'hpa', 'dep', '-n', ns.name]).metadata.annotations?.['nhd.dev/hpa-backup']).toBeUndefined();
+    kubectl(['delete', 'hpa', 'dep', '-n', ns.name]);
+  });
+
+  it('gives persistentVolumeDirs a PVC that survives dev end', async () => {
+    const localDir = tempHome();
+    fs.mkdirSync(path.join(localDir, '.nocalhost'));
+    fs.writeFileSync(
+      path.join(localDir, '.nocalhost', 'config.yaml'),
+      `name: dep\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${DEV_IMAGE}\n      workDir: /src\n      persistentVolumeDirs:\n        - path: /cache\n          capacity: 1Gi\n`,
+    );
+    const first = await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--local-dir', localDir, '--json']);
+    expect(first.stderr).not.toMatch(/^nhd: /m);
+    const pod = JSON.parse(first.stdout).pod;
+    kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'sh', '-c', 'echo kept > /cache/marker']);
+    expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+    const claims = kubectlJson(['get', 'pvc', '-n', ns.name]).items;
+    expect(claims.map((c: any) => c.metadata.annotations['nhd.dev/path'])).toEqual(['/cache']);
+    const second = JSON.parse((await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--local-dir', localDir, '--json'])).stdout);
+    expect(kubectl(['exec', '-n', ns.name, second.pod, '-c', 'app', '--', 'cat', '/cache/marker'])).toBe('kept\n');
+    expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+  });
+});
+
