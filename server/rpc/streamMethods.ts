@@ -120,7 +120,8 @@ export function streamMethods(daemon: Daemon, services: StreamServices): MethodT
           const scope = resolveScope(clusterFor, client.scope, p);
           return services.logs.stream(scope, ref(p), options, (text) => client.notify(LogsOutputNotification.type, { streamId: p.streamId, text }), signal);
         },
-        true,
+        // Not `long`: a log reports no progress (its output is the progress), and $/cancelRequest
+        // reaches every request anyway.
       ),
     ],
   ]);

@@ -191,6 +191,24 @@ describe('nhd/portForward over the protocol', () => {
     expect(result.portForwards).toEqual([]);
   });
 
+  it('keeps an idle daemon alive while it holds a forward', async () => {
+    const idle = await startSocketDaemon(tempHome(), ['--idle-timeout', '1']);
+    try {
+      const starter = await connectSocketClient(idle.socketPath, 'pf-e2e-idle');
+      const held = (await starter.connection.sendRequest(PortForwardStartRequest.method, { kind: 'deployment', name: 'web', namespace: ns.name, localPort: 0, remotePort: 9080 })) as PortForward;
+      starter.dispose();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(idle.process.exitCode).toBeNull();
+      expect(await get(held.localPort)).toMatch(/^web-/);
+      const stopper = await connectSocketClient(idle.socketPath, 'pf-e2e-idle-stop');
+      await stopper.connection.sendRequest(PortForwardStopRequest.method, { id: 'all' });
+      stopper.dispose();
+      await until(() => idle.process.exitCode !== null, 'the idle daemon to exit once nothing holds it', 15_000);
+    } finally {
+      await idle.stop();
+    }
+  });
+
   it('refuses a workload that does not exist and bad ports', async () => {
     const missing = await errorOf(
       client.connection.sendRequest(PortForwardStartRequest.method, { kind: 'deployment', name: 'nope', namespace: ns.name, localPort: 0, remotePort: 9080 }),
