@@ -36,7 +36,13 @@ export function createStreamServices(daemon: Daemon): StreamServices {
     if (daemon.isIdle()) daemon.emit('idle');
   });
   daemon.addHolder(() => portForwards.count());
-  return { terminals: new TerminalService(daemon.log), portForwards, logs: new LogsService() };
+  const terminals = new TerminalService(daemon.log);
+  // Listening sockets and pod watches would keep a stopped daemon's process (and its ports) alive.
+  daemon.once('stopRequested', () => {
+    portForwards.dispose();
+    terminals.dispose();
+  });
+  return { terminals, portForwards, logs: new LogsService() };
 }
 
 const servicesByDaemon = new WeakMap<Daemon, StreamServices>();

@@ -107,6 +107,11 @@ export class TerminalService {
     this.end(terminalId);
   }
 
+  /** Ends every terminal (the daemon is stopping). */
+  dispose(): void {
+    for (const id of [...this.terminals.keys()]) this.end(id);
+  }
+
   /** Terminals open now, for status and idle detection. */
   count(): number {
     return this.terminals.size;

@@ -209,6 +209,16 @@ describe('nhd/portForward over the protocol', () => {
     }
   });
 
+  it('lets a stopping daemon exit and free its ports while forwards are held', async () => {
+    const stopping = await startSocketDaemon(tempHome());
+    const starter = await connectSocketClient(stopping.socketPath, 'pf-e2e-stopping');
+    const held = (await starter.connection.sendRequest(PortForwardStartRequest.method, { kind: 'deployment', name: 'web', namespace: ns.name, localPort: 0, remotePort: 9080 })) as PortForward;
+    starter.dispose();
+    stopping.process.kill('SIGTERM');
+    await until(() => stopping.process.exitCode !== null, 'the daemon to exit on SIGTERM with a forward held', 15_000);
+    await expect(get(held.localPort)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it('refuses a workload that does not exist and bad ports', async () => {
     const missing = await errorOf(
       client.connection.sendRequest(PortForwardStartRequest.method, { kind: 'deployment', name: 'nope', namespace: ns.name, localPort: 0, remotePort: 9080 }),
