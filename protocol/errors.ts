@@ -33,6 +33,8 @@ export const ErrorCode = {
   UnknownHandle: 1109,
   /** The local port of a port-forward is in use. */
   PortInUse: 1110,
+  /** The workload has no running pod to exec into, forward to or read logs from. */
+  PodNotRunning: 1113,
   /** No application of that name is installed in the namespace. */
   AppNotFound: 1111,
   /** A manifest cannot be read or parsed; the message names the file and place. */

@@ -8,6 +8,9 @@ import type { Cluster, Logger } from './ports';
 import { AppService } from './app/appService';
 import { DevModeService } from './devMode/devModeService';
 import { WorkloadsService } from './workloads/workloadsService';
+import { LogsService } from './logs/logsService';
+import { PortForwardService } from './portForward/portForwardService';
+import { TerminalService } from './terminal/terminalService';
 
 /** How the composition root started the daemon. */
 export interface DaemonOptions {
@@ -61,6 +64,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly dev: DevModeService;
   readonly workloads = new WorkloadsService();
   readonly apps = new AppService();
+  readonly terminals: TerminalService;
+  readonly portForwards: PortForwardService;
+  readonly logs = new LogsService();
   /** Things besides clients that keep the daemon alive (port-forwards, ...): each counts its own. */
   private readonly holders: (() => number)[] = [];
 
@@ -71,11 +77,24 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
     this.identity = options.identity ?? `${os.userInfo().username}@${os.hostname()}`;
+    this.portForwards = new PortForwardService(this.log, (list) => {
+      this.broadcast('nhd/portForward/didChange', { portForwards: list });
+      this.emit('statusChanged');
+      if (this.isIdle()) this.emit('idle');
+    });
+    this.holders.push(() => this.portForwards.count());
+    this.terminals = new TerminalService(this.log);
+    // Listening sockets and pod watches would keep a stopped daemon's process (and ports) alive.
+    this.once('stopRequested', () => {
+      this.portForwards.dispose();
+      this.terminals.dispose();
+    });
     this.dev = new DevModeService({
       log: this.log,
       identity: this.identity,
       sessionId: this.sessionId,
       now: this.now,
+      portForwards: this.portForwards,
       onSessionChange: (session) => {
         this.broadcast('nhd/dev/didChange', session);
         this.emit('statusChanged');

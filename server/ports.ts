@@ -14,6 +14,10 @@ export type LogTag =
   | 'client'
   | 'config'
   | 'kube'
+  | 'dev'
+  | 'terminal'
+  | 'portForward'
+  | 'logs'
   | 'bug';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

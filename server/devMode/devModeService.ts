@@ -36,6 +36,11 @@ export interface DevModeDeps {
   now: () => number;
   /** Called whenever a session changes, so clients hear of it. */
   onSessionChange: (session: DevSession) => void;
+  /** The config's portForward pairs start with the session and stop with it. */
+  portForwards: {
+    startFromConfig(scope: Scope, ref: WorkloadRef, pairs: string[]): Promise<unknown>;
+    stopFor(scope: Scope, ref: WorkloadRef): void;
+  };
 }
 
 /**
@@ -143,6 +148,10 @@ export class DevModeService {
       }
       const pod = await this.waitForDevPod(scope, params, params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, progress, signal);
       session.pod = pod;
+      if (dev.portForward.length > 0) {
+        progress.report(`forwarding ${dev.portForward.join(', ')}`, 95);
+        await this.deps.portForwards.startFromConfig(scope, params, dev.portForward);
+      }
       session.state = 'ready';
       this.update(session);
       progress.done(`${describe(params)} is in dev mode (pod ${pod})`);
@@ -194,6 +203,7 @@ export class DevModeService {
       await kubeCallAsync(() => cluster.delete(context, namespace, CONFIG_MAP, backupConfigMapName(kind, params.name)));
     }
     await this.releaseHpas(scope, params, progress);
+    this.deps.portForwards.stopFor(scope, params);
     this.forget(id);
     progress.done(`${describe(params)} is restored`);
     return { ended: true, message: `Dev mode of ${describe(params)} ended; its original spec is restored.` };

@@ -75,7 +75,7 @@ export class PortForwardService {
     }
     server.on('connection', (socket) => void this.accept(forward, socket));
     this.forwards.set(forward.info.id, forward);
-    this.log.log('info', 'client', 'port-forward started', { ...forward.info });
+    this.log.log('info', 'portForward', 'port-forward started', { ...forward.info });
     this.changed();
     return { ...forward.info };
   }
@@ -117,6 +117,15 @@ export class PortForwardService {
     return this.list();
   }
 
+  /** Stops the forwards to one workload (its dev session ended). */
+  stopFor(scope: { context: string; namespace: string }, ref: WorkloadRef): void {
+    const ids = [...this.forwards.entries()]
+      .filter(([, f]) => f.info.context === scope.context && f.info.namespace === scope.namespace && f.info.kind === ref.kind && f.info.name === ref.name)
+      .map(([id]) => id);
+    for (const id of ids) this.end(id);
+    if (ids.length > 0) this.changed();
+  }
+
   /** Forwards held now; the shared daemon stays up while there are any. */
   count(): number {
     return this.forwards.size;
@@ -144,7 +153,7 @@ export class PortForwardService {
       // exclusive: a port shared with another process through cluster mode is not ours to use.
       server.listen({ host: LOOPBACK, port: localPort, exclusive: true }, () => {
         server.removeAllListeners('error');
-        server.on('error', (error) => this.log.log('warn', 'client', `port-forward listener failed: ${error.message}`));
+        server.on('error', (error) => this.log.log('warn', 'portForward', `port-forward listener failed: ${error.message}`));
         resolve();
       });
     });
@@ -189,7 +198,7 @@ export class PortForwardService {
     forward.info.state = state;
     if (pod !== undefined) for (const wake of [...forward.waiters]) wake();
     if (this.forwards.has(forward.info.id)) {
-      this.log.log('info', 'client', 'port-forward target changed', { id: forward.info.id, pod, state });
+      this.log.log('info', 'portForward', 'port-forward target changed', { id: forward.info.id, pod, state });
       this.changed();
     }
   }
@@ -207,7 +216,7 @@ export class PortForwardService {
       const { scope } = forward;
       await scope.cluster.portForward(scope.context, scope.namespace, pod, forward.info.remotePort, socket);
     } catch (error) {
-      this.log.log('warn', 'client', `port-forward connection failed: ${error instanceof Error ? error.message : String(error)}`, { id: forward.info.id });
+      this.log.log('warn', 'portForward', `port-forward connection failed: ${error instanceof Error ? error.message : String(error)}`, { id: forward.info.id });
       socket.destroy();
     } finally {
       forward.sockets.delete(socket);
@@ -238,7 +247,7 @@ export class PortForwardService {
     forward.server.close();
     for (const wake of [...forward.waiters]) wake();
     for (const socket of forward.sockets) socket.destroy();
-    this.log.log('info', 'client', 'port-forward stopped', { id });
+    this.log.log('info', 'portForward', 'port-forward stopped', { id });
   }
 
   private changed(): void {

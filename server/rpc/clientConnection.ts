@@ -37,7 +37,7 @@ import { CancelledError, NhdError } from '../errors';
 import { GuardedMessageReader, type BadInput } from './framing';
 import type { ClientHandle, MethodHandler } from './handler';
 import { nhdCommands, nhdMethods } from './methods';
-import { streamServicesFor, terminalNotifications } from './streamMethods';
+import { terminalNotifications } from './streamMethods';
 import { object, optional, progressToken, readParams } from './params';
 import { WorkDoneReporter, silentProgress } from './progress';
 import { toLspCompletion, toLspDiagnostic, toLspHover } from './toWire';
@@ -237,7 +237,7 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   connection.onNotification(WorkDoneProgressCancelNotification.type, (params) => byProgressToken.get(params.token)?.abort());
 
   // Terminal input and resize: client→server notifications, served beside the request tables.
-  for (const [method, handle] of terminalNotifications(daemon, streamServicesFor(daemon))) {
+  for (const [method, handle] of terminalNotifications(daemon)) {
     connection.onNotification(method, (params: unknown) => {
       if (initialized && !closed) handle(params, client);
     });

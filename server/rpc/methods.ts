@@ -12,7 +12,7 @@ import { CancelledError } from '../errors';
 import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string } from './params';
 import { clusterMethods } from './devMethods';
 import { handler, type MethodHandler, type RequestContext } from './handler';
-import { streamMethods, streamServicesFor } from './streamMethods';
+import { streamMethods } from './streamMethods';
 
 /** The `nhd/` methods this daemon serves, by method name. */
 export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {
@@ -35,7 +35,7 @@ export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {
     ],
   ]);
   for (const [method, h] of clusterMethods(daemon)) methods.set(method, h);
-  for (const [method, h] of streamMethods(daemon, streamServicesFor(daemon))) methods.set(method, h);
+  for (const [method, h] of streamMethods(daemon)) methods.set(method, h);
   if (daemon.options.testHooks) {
     methods.set(
       TestSleepRequest.method,

@@ -21,9 +21,8 @@ export async function resolvePodTarget(scope: Scope, ref: WorkloadRef, requested
   const pods = await workloadPods(scope, ref.kind, workload);
   const pod = choosePod(pods) ?? (fallbackToAnyPod ? newest(pods) : undefined);
   if (!pod) {
-    // No better code exists yet: the pod the request needs is not running.
     throw new NhdError(
-      ErrorCode.DevPodTimeout,
+      ErrorCode.PodNotRunning,
       `${describe(ref)} has no running pod in namespace ${scope.namespace}; \`kubectl get pods -n ${scope.namespace}\` shows why (scaled to zero, pending, crashing).`,
     );
   }

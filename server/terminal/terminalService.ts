@@ -79,7 +79,7 @@ export class TerminalService {
     );
     terminal = { id, owner, process, stdin, pending };
     this.terminals.set(id, terminal);
-    this.log.log('info', 'client', 'terminal opened', { terminal: id, client: owner.id, pod: target.pod, container: target.container, tty });
+    this.log.log('info', 'terminal', 'terminal opened', { terminal: id, client: owner.id, pod: target.pod, container: target.container, tty });
     this.endWhenClientLeaves(owner);
     void process.exited.then((exitCode) => this.exited(id, exitCode));
     // The response to open is queued before the next turn; output held until then follows it.
@@ -156,7 +156,7 @@ export class TerminalService {
       const params: TerminalExitParams = { terminalId: id, exitCode };
       if (exitCode === null) params.message = 'The terminal ended without an exit status (closed, or the connection to the pod broke).';
       terminal.owner.exit(params);
-      this.log.log('info', 'client', 'terminal exited', { terminal: id, exitCode });
+      this.log.log('info', 'terminal', 'terminal exited', { terminal: id, exitCode });
     });
   }
 }

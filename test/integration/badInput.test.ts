@@ -100,11 +100,24 @@ describe('bad input to the shared daemon', () => {
   it('keeps its error codes stable', () => {
     expect(ErrorCode).toMatchInlineSnapshot(`
       {
+        "AppNotFound": 1111,
         "ConfigInvalid": 1502,
         "ConfigNotFound": 1501,
+        "ContainerNotFound": 1107,
         "DaemonStopping": 1001,
+        "DevImageMissing": 1108,
+        "DevModeOwnedByOther": 1102,
+        "DevPodFailed": 1103,
+        "DevPodTimeout": 1104,
         "FileNotReadable": 1503,
         "Internal": 1000,
+        "KubeApi": 1105,
+        "KubeUnreachable": 1106,
+        "ManifestInvalid": 1112,
+        "PodNotRunning": 1113,
+        "PortInUse": 1110,
+        "UnknownHandle": 1109,
+        "WorkloadNotFound": 1101,
       }
     `);
   });
