@@ -46,6 +46,8 @@ export interface DevSession {
   owner: DevOwner;
   /** What went wrong, in state `failed`. */
   error?: string;
+  /** What did not work but did not stop dev mode (a config port-forward whose port is taken). */
+  warnings?: string[];
 }
 
 /**

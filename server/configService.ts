@@ -34,7 +34,7 @@ export function loadConfig(localDir: string): ConfigLoadResult {
   if (path === undefined) {
     throw new NhdError(
       ErrorCode.ConfigNotFound,
-      `No dev config in ${localDir}: expected ${localDir}/.nocalhost/config.yaml. Create one (docs/config.md) or point --local-dir at the service's source.`,
+      `No dev config for ${localDir}: no .nocalhost/config.yaml there or in a parent directory. Create one (docs/config.md) or point --local-dir at the service's source.`,
     );
   }
   return { path, ...validateConfig({ path }) };

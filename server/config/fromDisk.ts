@@ -27,13 +27,17 @@ export function loadDevConfigFile(file: string, env?: Readonly<Record<string, st
 
 /** `<dir>/.nocalhost/config.yaml` (or `.yml`) when it exists. */
 export function findDevConfigFile(localDir: string): string | undefined {
-  for (const name of ['config.yaml', 'config.yml']) {
-    const candidate = path.resolve(localDir, '.nocalhost', name);
-    try {
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // Not there; try the next name.
+  // Like git with .git: the service's source is often a subdirectory of the app that holds the
+  // config (bookinfo/authors with bookinfo/.nocalhost/config.yaml), so look upwards too.
+  for (let dir = path.resolve(localDir); ; dir = path.dirname(dir)) {
+    for (const name of ['config.yaml', 'config.yml']) {
+      const candidate = path.join(dir, '.nocalhost', name);
+      try {
+        if (fs.statSync(candidate).isFile()) return candidate;
+      } catch {
+        // Not there; try the next name.
+      }
     }
+    if (path.dirname(dir) === dir) return undefined;
   }
-  return undefined;
 }

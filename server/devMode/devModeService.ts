@@ -150,7 +150,14 @@ export class DevModeService {
       session.pod = pod;
       if (dev.portForward.length > 0) {
         progress.report(`forwarding ${dev.portForward.join(', ')}`, 95);
-        await this.deps.portForwards.startFromConfig(scope, params, dev.portForward);
+        try {
+          await this.deps.portForwards.startFromConfig(scope, params, dev.portForward);
+        } catch (error) {
+          // Dev mode is up; a taken local port must not undo it. Say so and go on.
+          const warning = `the config's port-forward ${dev.portForward.join(', ')} did not start: ${error instanceof Error ? error.message : String(error)}`;
+          session.warnings = [...(session.warnings ?? []), warning];
+          progress.report(warning);
+        }
       }
       session.state = 'ready';
       this.update(session);

@@ -56,6 +56,7 @@ async function devStart(args: string[]): Promise<number> {
     );
     if (values.json) printJson(session);
     else process.stdout.write(`${session.kind}/${session.name} is in dev mode: pod ${session.pod}, container ${session.container}, image ${session.image}, source at ${session.workDir}\n`);
+    for (const warning of session.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
     return 0;
   } finally {
     await client.close();

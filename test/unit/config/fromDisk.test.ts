@@ -23,6 +23,14 @@ describe('fromDisk', () => {
     expect(findDevConfigFile(path.join(tmp, 'b'))).toBe(yaml);
   });
 
+  it('looks upwards from a service directory to the app that holds the config', () => {
+    const app = write('app/.nocalhost/config.yaml', 'name: a\n');
+    fs.mkdirSync(path.join(tmp, 'app/authors/cmd'), { recursive: true });
+    expect(findDevConfigFile(path.join(tmp, 'app/authors/cmd'))).toBe(app);
+    const own = write('app/authors/.nocalhost/config.yaml', 'name: b\n');
+    expect(findDevConfigFile(path.join(tmp, 'app/authors/cmd'))).toBe(own);
+  });
+
   it('loads a config with includes and env from disk', () => {
     const file = write('c/.nocalhost/config.yaml', 'name: a\nserviceType: deployment\ncontainers:\n  ${_INCLUDE_:-./c.yaml | nindent 2}\n');
     write('c/.nocalhost/c.yaml', '- dev:\n    image: ${IMG}\n');
