@@ -24,6 +24,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          name: 'bench',
+          include: ['bench/**/*.bench.ts'],
+          globalSetup: ['test/e2e/globalSetup.ts'],
+          testTimeout: 1_800_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
