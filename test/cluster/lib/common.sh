@@ -96,7 +96,8 @@ start_daemon() {
   local name="$1"
   shift
   mkdir -p "$PID_DIR" "$LOG_DIR"
-  setsid "$@" </dev/null >"$LOG_DIR/$name.log" 2>&1 &
+  # 9>&-: the daemon must not inherit cluster.sh's lock (see main in cluster.sh).
+  setsid "$@" </dev/null >"$LOG_DIR/$name.log" 2>&1 9>&- &
   echo $! >"$PID_DIR/$name.pid"
 }
 
@@ -121,8 +122,9 @@ our_pids() {
   for p in /proc/[0-9]*; do
     p="${p#/proc/}"
     [[ "$p" == "$$" || "$p" == "$BASHPID" ]] && continue
-    pid_is_ours "$p" && printf '%s\n' "$p"
+    if pid_is_ours "$p"; then printf '%s\n' "$p"; fi
   done
+  return 0
 }
 
 # wait_until DESCRIPTION TIMEOUT_S CMD...: polls CMD every 0.2 s.

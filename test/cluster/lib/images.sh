@@ -9,6 +9,7 @@
 #   busybox     busybox-static with its applets, tini-static (for the pause image and tiny app images)
 #   node        node_modules/node/bin/node (the Node 24 the project pins) as /usr/local/bin/node
 #   debugpy     debugpy wheel from PyPI unpacked into /usr/local/lib/python3.11/dist-packages
+#   coredns     CoreDNS built from github.com/coredns/coredns (test/cluster/coredns) as /coredns
 #   go          this machine's Go toolchain as /usr/local/go + dlv built from github.com/go-delve/delve
 #   app:<dir>   a sample-app service, from its image.sh recipe (test/fixtures/bookinfo-lite/<svc>/image.sh)
 
@@ -27,6 +28,7 @@ PLATFORM_IMAGES=(
   "docker.io/nhd/dev-node:$IMAGE_TAG|debian node|idle"
   "docker.io/nhd/dev-python:$IMAGE_TAG|debian debugpy|idle"
   "docker.io/nhd/dev-go:$IMAGE_TAG|debian go|go"
+  "docker.io/nhd/coredns:$IMAGE_TAG|busybox coredns|coredns"
 )
 
 debian_mirror() {
@@ -55,6 +57,7 @@ layer_path() {
   node) key="$(hash_inputs node "$("$REPO_ROOT/node_modules/node/bin/node" --version)" \
     "$(stat -c %s "$REPO_ROOT/node_modules/node/bin/node")")" ;;
   debugpy) key="$(hash_inputs debugpy "$DEBUGPY_VERSION")" ;;
+  coredns) key="$(hash_inputs coredns "$COREDNS_BIN")" ;;
   go) key="$(hash_inputs go "$(go env GOVERSION)" "$DLV_BIN")" ;;
   app:*) key="$(app_layer_key "${name#app:}")" ;;
   *) die "unknown layer $name" ;;
@@ -120,6 +123,12 @@ build_layer_debugpy() {
   tar_dir "$root" "$tar"
 }
 
+build_layer_coredns() {
+  local root="$1" tar="$2"
+  cp "$COREDNS_BIN/coredns" "$root/coredns"
+  tar_dir "$root" "$tar"
+}
+
 build_layer_go() {
   local root="$1" tar="$2" goroot
   goroot="$(go env GOROOT)"
@@ -159,6 +168,7 @@ build_layer_app() {
 image_config() {
   local path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
   case "$1" in
+  coredns) echo '["/coredns","-conf","/etc/coredns/Corefile"]|["PATH=/bin:/sbin"]|/' ;;
   pause) echo '["/sbin/tini","-s","--","/bin/sleep","2147483647"]|["PATH=/bin:/sbin"]|/' ;;
   idle) echo "[\"tail\",\"-f\",\"/dev/null\"]|[\"PATH=$path\"]|/" ;;
   go) echo "[\"tail\",\"-f\",\"/dev/null\"]|[\"PATH=/usr/local/go/bin:/root/go/bin:$path\",\"GOTOOLCHAIN=local\",\"GOFLAGS=-buildvcs=false\",\"CGO_ENABLED=0\",\"GOPROXY=off\"]|/" ;;

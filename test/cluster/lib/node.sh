@@ -222,7 +222,7 @@ cgroupRoot: /$CGROUP_ROOT
 oomScoreAdj: 0
 failSwapOn: false
 clusterDomain: $CLUSTER_DOMAIN
-$(dns_kubelet_setting)
+clusterDNS: ["$DNS_SVC_IP"]
 podLogsDir: $RUN_DIR/pod-logs
 # Our images come from no registry: never garbage-collect them, never evict for a full-ish disk.
 imageGCHighThresholdPercent: 100
@@ -235,12 +235,6 @@ syncFrequency: 10s
 fileCheckFrequency: 5s
 nodeStatusReportFrequency: 10s
 EOF
-}
-
-dns_kubelet_setting() {
-  if [[ -f "$CLUSTER_SRC/addons/dns.enabled" ]]; then
-    printf 'clusterDNS: ["%s"]\n' "$DNS_SVC_IP"
-  fi
 }
 
 start_kubelet() {
