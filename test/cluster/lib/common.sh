@@ -69,17 +69,23 @@ require_commands() {
 }
 
 # --- processes -----------------------------------------------------------------------------------
-# Every process we start has CLUSTER_DIR in its command line (binaries, configs or sockets live
-# there). We check that before trusting or killing a PID from a pid file, so a reused PID of an
-# unrelated process is never touched.
+# Every process we start runs a binary under CLUSTER_DIR, or is containerd (or a shim, or a namespace
+# launcher) with its config or socket there. We check that before trusting or killing a PID from a
+# pid file, so a reused PID of an unrelated process (or a client that merely names our kubeconfig)
+# is never touched.
 
 pid_is_ours() {
-  local pid="$1" comm
+  local pid="$1" comm cmdline
   [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  # Our own helper commands (a grep over a path, kubectl with our kubeconfig) are not daemons.
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  # Our binaries live under CLUSTER_DIR (Kubernetes, etcd) ...
+  [[ "$cmdline" == "$CLUSTER_DIR/"* ]] && return 0
+  # ... containerd, its shims and the namespace launchers are Debian's, with our config or socket.
   comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
-  case "$comm" in grep | tr | sed | cat | kubectl | ctr | bash | sh | timeout) return 1 ;; esac
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CLUSTER_DIR"
+  case "$comm" in
+  containerd | containerd-shim* | unshare | nsenter) [[ "$cmdline" == *"$CLUSTER_DIR/"* ]] ;;
+  *) return 1 ;;
+  esac
 }
 
 pid_of() { # name -> pid if that component is running
@@ -112,6 +118,25 @@ stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
     kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+}
+
+# stop_pids PID...: SIGTERM to all, SIGKILL to those still alive after 3 s.
+stop_pids() {
+  local i p alive
+  kill -TERM "$@" 2>/dev/null || true
+  for ((i = 0; i < 30; i++)); do
+    alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive)) || return 0
+    sleep 0.1
+  done
+  kill -KILL "$@" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    alive=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive)) || return 0
     sleep 0.1
   done
 }
