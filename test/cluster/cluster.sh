@@ -37,7 +37,11 @@ cmd_up() {
   require_root
   require_commands containerd runc ctr iptables ip unshare nsenter curl openssl kubectl go
   if is_up; then
-    log "already up"
+    log "already up; bringing images up to date"
+    # Images are cheap to check (cache keys) and tests may have changed a sample-app service.
+    build_all
+    build_images
+    import_images
     print_export
     return 0
   fi
