@@ -166,3 +166,64 @@ export interface Cluster {
     signal: AbortSignal,
   ): Promise<void>;
 }
+
+/** One entry of a tree's index: a path relative to the sync root, with `/` separators. */
+export interface IndexEntry {
+  path: string;
+  kind: 'file' | 'dir' | 'symlink';
+  /** Bytes (files); 0 otherwise. */
+  size: number;
+  /** Modification time, milliseconds since the epoch (integer). */
+  mtimeMs: number;
+  /** Permission bits (mode & 0o7777). */
+  mode: number;
+  /** A symlink's target, as stored (never followed). */
+  target?: string;
+  /** sha256 hex of the content, when it was asked for. */
+  hash?: string;
+}
+
+/** One change the sync agent applies under its root. Paths are relative, `/`-separated. */
+export type SyncOp =
+  | { op: 'write'; path: string; mode: number; mtimeMs: number; size: number; open: () => NodeJS.ReadableStream }
+  | { op: 'mkdir'; path: string; mode: number }
+  | { op: 'symlink'; path: string; target: string }
+  | { op: 'delete'; path: string }
+  | { op: 'rename'; from: string; to: string }
+  | { op: 'chmod'; path: string; mode: number };
+
+export interface SyncOpError {
+  path: string;
+  /** `path-escape`, `not-found`, `io`, ... */
+  code: string;
+  message: string;
+}
+
+export interface BatchResult {
+  /** Ops applied. */
+  applied: number;
+  /** Content bytes written. */
+  bytes: number;
+  /** Ops refused or failed; the others were applied. */
+  errors: SyncOpError[];
+}
+
+/**
+ * The sync agent, seen from the daemon: a process with a root directory it owns (in the sidecar,
+ * or a local process in tests), reached over one byte stream. Implemented in adapters/agent.
+ */
+export interface AgentLink {
+  /** The agent's root, as the agent sees it. */
+  readonly root: string;
+  /** Every entry under the root, hashes included when asked (for the files listed, or all). */
+  index(options?: { hash?: boolean | string[] }): Promise<IndexEntry[]>;
+  /** Applies ops in order; each write is atomic (temp file + rename) and keeps its mode and mtime. */
+  apply(ops: SyncOp[]): Promise<BatchResult>;
+  /** Streams a file's content from the agent's side (two-way sync). */
+  read(path: string): Promise<NodeJS.ReadableStream>;
+  /** Changes the agent saw under its root (two-way sync), as paths; starts watching on first use. */
+  onRemoteChange(listener: (paths: string[]) => void): void;
+  /** Resolves when the link is gone (agent exited, stream broke, close()). */
+  readonly closed: Promise<{ reason: string }>;
+  close(): void;
+}
