@@ -15,3 +15,15 @@ await build({
   logLevel: 'warning',
 });
 chmodSync('dist/nhd.js', 0o755);
+
+// The sync agent: one file with no dependencies that the daemon uploads into a sidecar and runs
+// there with whatever node the image has, hence the old target.
+await build({
+  entryPoints: { agent: 'adapters/agent/agent.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  logLevel: 'warning',
+});

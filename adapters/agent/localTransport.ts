@@ -1,0 +1,44 @@
+/**
+ * Runs the sync agent as a local child process, for integration tests and benchmarks: the same
+ * bundle and the same framing as in a sidecar, without a cluster.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StreamAgentLink, type ConnectOptions } from './agentLink';
+
+/**
+ * The built agent (dist/agent.js), which the daemon uploads into a sidecar. Bundled into
+ * dist/nhd.js this module sits next to it; run from source it is two levels below the repository.
+ */
+export function agentBundlePath(): string {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const candidates = [path.join(here, 'agent.js'), path.resolve(here, '../../dist/agent.js')];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) throw new Error(`The sync agent bundle was not found (looked at ${candidates.join(', ')}); run \`npm run build\`.`);
+  return found;
+}
+
+export interface LocalAgentOptions extends ConnectOptions {
+  /** Receives the agent's stderr (its log); by default it is dropped. */
+  onLog?: (text: string) => void;
+}
+
+/** A running local agent: the link, and the process for tests that need to kill it. */
+export interface LocalAgent {
+  link: StreamAgentLink;
+  pid: number;
+}
+
+/** Starts `node dist/agent.js --root <root>` and connects to it. */
+export async function startLocalAgent(root: string, options: LocalAgentOptions = {}): Promise<LocalAgent> {
+  const child = spawn(process.execPath, [agentBundlePath(), '--root', root], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<string>((resolve) => {
+    child.once('error', (error) => resolve(`The sync agent could not start: ${error.message}`));
+    child.once('exit', (code, signal) => resolve(signal ? `The sync agent was killed by ${signal}.` : `The sync agent exited with code ${code}.`));
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => options.onLog?.(text));
+  const link = await StreamAgentLink.connect({ input: child.stdin, output: child.stdout, exited, kill: () => child.kill('SIGKILL') }, options);
+  return { link, pid: child.pid ?? -1 };
+}
