@@ -18,6 +18,12 @@ export const ANNOTATION = {
 /** On the dev pod template: marks pods that run the dev spec. */
 export const DEV_POD_LABEL = 'nhd.dev/dev-pod';
 
+/**
+ * On the dev pod template: a hash of this session's dev spec, so that waiting for "the dev pod"
+ * never takes a pod of an earlier session that is still shutting down.
+ */
+export const DEV_HASH_ANNOTATION = 'nhd.dev/dev-hash';
+
 /** Recreated kinds (Job, Pod) keep a crash-safe copy of the original object in this ConfigMap. */
 export function backupConfigMapName(kind: string, name: string): string {
   return `nhd-backup-${kind}-${name}`.slice(0, 253);

@@ -16,8 +16,8 @@ import type { KubeObject, Logger } from '../ports';
 import type { Progress } from '../rpc/progress';
 import { describe, getWorkload, kubeCallAsync, toNhdError, type Scope } from '../kubeScope';
 import { devPodSelector } from '../workloadPods';
-import { ANNOTATION, backupConfigMapName, cronDevJobName, readJsonAnnotation, readOwner } from './annotations';
-import { KINDS } from './kinds';
+import { ANNOTATION, DEV_HASH_ANNOTATION, backupConfigMapName, cronDevJobName, readJsonAnnotation, readOwner } from './annotations';
+import { KINDS, podTemplate } from './kinds';
 import { freshCopy, originalOf, planDevEnd, planDevStart } from './plan';
 import { assessDevPod } from './podStatus';
 
@@ -131,8 +131,14 @@ export class DevModeService {
         }
         throwIfAborted(signal);
         progress.report(`patching ${describe(params)}: dev image ${dev.image}, sync sidecar, source volume at ${dev.workDir}`, 30);
-        plan.devObject.metadata.resourceVersion = workload.metadata.resourceVersion!;
-        workload = await kubeCallAsync(() => cluster.replace(context, plan.devObject));
+        // Controllers write the workload too (status, revisions): on a conflict, read it again and
+        // re-apply, unless someone else took the lock meanwhile.
+        workload = await this.replaceWithLock(scope, params, workload, (w) => {
+          const holder = readOwner(w.metadata.annotations);
+          if (holder && holder.identity !== me.identity) throw this.ownedByOther(params, holder, 'start');
+          w.spec = plan.devObject.spec;
+          w.metadata.annotations = plan.devObject.metadata.annotations!;
+        });
         if (kind === 'statefulset') await this.deleteNonDevPods(scope, params, workload);
         if (plan.cronDevJob) await this.createCronDevJob(scope, plan.cronDevJob);
       } else {
@@ -140,13 +146,14 @@ export class DevModeService {
         await this.writeRecreateBackup(scope, params, original, me);
         throwIfAborted(signal);
         const current = await cluster.get(context, namespace, info.type, params.name);
-        if (!current || !sameDev(current, plan.devObject)) {
+        // The same plan again (a repeated start) keeps the dev object and its pod.
+        if (!current || podTemplate(kind, current)?.metadata?.annotations?.[DEV_HASH_ANNOTATION] !== plan.devHash) {
           progress.report(`replacing ${describe(params)} with its dev version`, 30);
           if (current) await this.deleteAndWait(scope, params, signal);
           await kubeCallAsync(() => cluster.create(context, plan.devObject));
         }
       }
-      const pod = await this.waitForDevPod(scope, params, params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, progress, signal);
+      const pod = await this.waitForDevPod(scope, params, plan.devHash, params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, progress, signal);
       session.pod = pod;
       if (dev.portForward.length > 0) {
         progress.report(`forwarding ${dev.portForward.join(', ')}`, 95);
@@ -249,6 +256,7 @@ export class DevModeService {
       try {
         return await cluster.replace(context, copy);
       } catch (error) {
+        if (error instanceof NhdError) throw error;
         if ((error as { status?: number }).status !== 409 || attempt >= 4) throw toNhdError(error);
         workload = await getWorkload(scope, ref);
       }
@@ -381,7 +389,7 @@ export class DevModeService {
   }
 
   /** Watches the dev pods until one is ready; fails on the pod's own fatal reason or on timeout. */
-  private async waitForDevPod(scope: Scope, ref: WorkloadRef, timeoutSeconds: number, progress: Progress, signal: AbortSignal): Promise<string> {
+  private async waitForDevPod(scope: Scope, ref: WorkloadRef, devHash: string, timeoutSeconds: number, progress: Progress, signal: AbortSignal): Promise<string> {
     const workload = await getWorkload(scope, ref);
     const selector = ref.kind === 'pod' ? `nhd.dev/dev-pod=true` : devPodSelector(ref.kind, workload);
     const pods = new Map<string, KubeObject>();
@@ -401,7 +409,9 @@ export class DevModeService {
           if (signal.aborted) reject(new CancelledError());
         });
         const evaluate = () => {
-          const candidates = [...pods.values()].filter((p) => (ref.kind !== 'pod' || p.metadata.name === ref.name) && !p.metadata.deletionTimestamp);
+          const candidates = [...pods.values()].filter(
+            (p) => (ref.kind !== 'pod' || p.metadata.name === ref.name) && !p.metadata.deletionTimestamp && p.metadata.annotations?.[DEV_HASH_ANNOTATION] === devHash,
+          );
           candidates.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
           const pod = candidates[0];
           if (!pod) return;
@@ -453,10 +463,6 @@ export class DevModeService {
 
 export function sessionId(scope: { context: string; namespace: string }, ref: { kind: WorkloadKind; name: string }): string {
   return `${scope.context}/${scope.namespace}/${ref.kind}/${ref.name}`;
-}
-
-function sameDev(current: KubeObject, planned: KubeObject): boolean {
-  return current.metadata.annotations?.[ANNOTATION.dev] === planned.metadata.annotations?.[ANNOTATION.dev];
 }
 
 function pick(record: Record<string, string>, keys: string[]): Record<string, string> {

@@ -1,7 +1,8 @@
 import { ErrorCode, type DevOwner, type DevSettings, type WorkloadKind } from '../../protocol';
 import { NhdError } from '../errors';
 import type { KubeObject } from '../ports';
-import { ANNOTATION, DEV_POD_LABEL, cronDevJobName, withoutNhdAnnotations, type Backup, type DevInfo } from './annotations';
+import { createHash } from 'node:crypto';
+import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, cronDevJobName, withoutNhdAnnotations, type Backup, type DevInfo } from './annotations';
 import { KINDS, podTemplate, type Container, type PodSpec } from './kinds';
 
 /**
@@ -40,6 +41,8 @@ export interface DevStartInput {
 
 export interface DevStartPlan {
   container: string;
+  /** Marks the pods of this plan (DEV_HASH_ANNOTATION); the same for a repeated start. */
+  devHash: string;
   /** What dev end restores. */
   backup: Backup;
   /** The workload in dev mode: to PUT (replace kinds) or to create (recreate kinds). */
@@ -75,14 +78,20 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     ...(KINDS[kind].strategy === 'replace' ? { [ANNOTATION.backup]: JSON.stringify(backup) } : {}),
   };
   const devSpec = devPodSpec(podTemplate(kind, devObject)!.spec, container, input);
+  const devHash = createHash('sha256').update(JSON.stringify(devSpec)).update(input.owner.since).digest('hex').slice(0, 16);
   if (kind === 'pod') {
     devObject.spec = devSpec;
     devObject.metadata.labels = { ...devObject.metadata.labels, [DEV_POD_LABEL]: 'true' };
+    devObject.metadata.annotations[DEV_HASH_ANNOTATION] = devHash;
     delete devObject.spec.nodeName;
   } else {
     const devTemplate = podTemplate(kind, devObject)!;
     devTemplate.spec = devSpec;
-    devTemplate.metadata = { ...devTemplate.metadata, labels: { ...devTemplate.metadata?.labels, [DEV_POD_LABEL]: 'true' } };
+    devTemplate.metadata = {
+      ...devTemplate.metadata,
+      labels: { ...devTemplate.metadata?.labels, [DEV_POD_LABEL]: 'true' },
+      annotations: { ...devTemplate.metadata?.annotations, [DEV_HASH_ANNOTATION]: devHash },
+    };
   }
   switch (kind) {
     case 'deployment':
@@ -97,14 +106,14 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
       break;
     case 'cronjob': {
       devObject.spec.suspend = true;
-      const plan: DevStartPlan = { container, backup, devObject, cronDevJob: cronJobRun(devObject) };
+      const plan: DevStartPlan = { container, devHash, backup, devObject, cronDevJob: cronJobRun(devObject) };
       return plan;
     }
     case 'daemonset':
     case 'pod':
       break;
   }
-  return { container, backup, devObject };
+  return { container, devHash, backup, devObject };
 }
 
 /** The pod spec in dev mode: the target container swapped, the source volume and the sidecar added. */
