@@ -408,9 +408,12 @@ async function streamIndex(root: Root, id: number, hash: boolean | string[] | un
     }
     names.sort();
     for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX)) continue;
       const rel = dirRel === '' ? name : `${dirRel}/${name}`;
       const abs = path.join(dirAbs, name);
+      if (name.startsWith(TEMP_PREFIX)) {
+        removeIfStale(abs);
+        continue;
+      }
       let entry: WireIndexEntry;
       try {
         const stat = fs.lstatSync(abs);
@@ -431,6 +434,18 @@ async function streamIndex(root: Root, id: number, hash: boolean | string[] | un
   }
   await flush();
   return { count };
+}
+
+/** A temp file this long untouched was left by an agent that was killed mid-write. */
+const STALE_TEMP_MS = 10 * 60 * 1000;
+
+function removeIfStale(abs: string): void {
+  if (liveTempFiles.has(abs)) return;
+  try {
+    if (Date.now() - fs.lstatSync(abs).mtimeMs > STALE_TEMP_MS) fs.unlinkSync(abs);
+  } catch {
+    // Gone already, or not ours to remove.
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -500,17 +515,23 @@ class RootWatcher {
   }
 
   private start(): void {
+    // NHD_AGENT_WATCH=per-directory forces the Node 18 way, so tests cover it on newer nodes.
+    if (process.env['NHD_AGENT_WATCH'] === 'per-directory') {
+      this.watchTree('', false);
+      return;
+    }
     try {
       this.watchers.push(fs.watch(this.root.dir, { recursive: true }, (_event, name) => this.note(name ? String(name) : '')));
     } catch (error) {
       // Node 18 on Linux has no recursive watch: watch each directory instead.
       if (errnoOf(error) !== 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM') throw error;
-      this.watchTree('');
+      this.watchTree('', false);
     }
     for (const watcher of this.watchers) watcher.on('error', (error) => log(`watch: ${error.message}`));
   }
 
-  private watchTree(rel: string): void {
+  /** Watches `rel` and the directories below it; `isNew`: it appeared after the watch began. */
+  private watchTree(rel: string, isNew: boolean): void {
     const abs = rel === '' ? this.root.dir : path.join(this.root.dir, rel);
     if (this.watchedDirs.has(abs)) return;
     let watcher: fs.FSWatcher;
@@ -518,17 +539,35 @@ class RootWatcher {
       watcher = fs.watch(abs, (_event, name) => {
         const child = name ? (rel === '' ? String(name) : `${rel}/${String(name)}`) : rel;
         this.note(child);
-        const stat = fs.lstatSync(path.join(this.root.dir, child), { throwIfNoEntry: false });
-        if (stat?.isDirectory()) this.watchTree(child);
+        try {
+          const stat = fs.lstatSync(path.join(this.root.dir, child), { throwIfNoEntry: false });
+          if (stat?.isDirectory()) this.watchTree(child, true);
+        } catch (error) {
+          log(`watch: cannot follow ${child}: ${(error as Error).message}`);
+        }
       });
     } catch {
       return;
     }
-    watcher.on('error', () => undefined);
+    // A watched directory that is removed reports an error; its watcher is simply dropped.
+    watcher.on('error', () => {
+      watcher.close();
+      this.watchedDirs.delete(abs);
+    });
+    watcher.on('close', () => this.watchedDirs.delete(abs));
     this.watchers.push(watcher);
     this.watchedDirs.add(abs);
-    for (const entry of fs.readdirSync(abs, { withFileTypes: true })) {
-      if (entry.isDirectory()) this.watchTree(rel === '' ? entry.name : `${rel}/${entry.name}`);
+    let children: fs.Dirent[] = [];
+    try {
+      children = fs.readdirSync(abs, { withFileTypes: true });
+    } catch {
+      // Removed meanwhile.
+    }
+    for (const entry of children) {
+      // A new directory's files may predate its watcher: report them so none is missed.
+      const childRel = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) this.watchTree(childRel, isNew);
+      else if (isNew) this.note(childRel);
     }
   }
 

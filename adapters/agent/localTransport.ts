@@ -12,8 +12,7 @@ import { StreamAgentLink, type ConnectOptions } from './agentLink';
  * dist/nhd.js this module sits next to it; run from source it is two levels below the repository.
  */
 export function agentBundlePath(): string {
-  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-  const candidates = [path.join(here, 'agent.js'), path.resolve(here, '../../dist/agent.js')];
+  const candidates = [path.join(__dirname, 'agent.js'), path.resolve(__dirname, '../../dist/agent.js')];
   const found = candidates.find((candidate) => fs.existsSync(candidate));
   if (!found) throw new Error(`The sync agent bundle was not found (looked at ${candidates.join(', ')}); run \`npm run build\`.`);
   return found;
@@ -22,6 +21,10 @@ export function agentBundlePath(): string {
 export interface LocalAgentOptions extends ConnectOptions {
   /** Receives the agent's stderr (its log); by default it is dropped. */
   onLog?: (text: string) => void;
+  /** The node binary that runs the agent; by default the daemon's own. */
+  node?: string;
+  /** Extra environment for the agent. */
+  env?: Record<string, string>;
 }
 
 /** A running local agent: the link, and the process for tests that need to kill it. */
@@ -32,7 +35,10 @@ export interface LocalAgent {
 
 /** Starts `node dist/agent.js --root <root>` and connects to it. */
 export async function startLocalAgent(root: string, options: LocalAgentOptions = {}): Promise<LocalAgent> {
-  const child = spawn(process.execPath, [agentBundlePath(), '--root', root], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(options.node ?? process.execPath, [agentBundlePath(), '--root', root], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   const exited = new Promise<string>((resolve) => {
     child.once('error', (error) => resolve(`The sync agent could not start: ${error.message}`));
     child.once('exit', (code, signal) => resolve(signal ? `The sync agent was killed by ${signal}.` : `The sync agent exited with code ${code}.`));

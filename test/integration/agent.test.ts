@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentError, startLocalAgent, type LocalAgent } from '../../adapters/agent';
+import { execFileSync } from 'node:child_process';
+import { AgentError, StreamAgentLink, startLocalAgent, type LocalAgent, type LocalAgentOptions } from '../../adapters/agent';
 import type { SyncOp } from '../../server/ports';
 
 /**
@@ -23,8 +24,8 @@ function tempDir(name: string): string {
   return dir;
 }
 
-async function agentOn(root: string): Promise<LocalAgent> {
-  const agent = await startLocalAgent(root, { onLog: (text) => process.stderr.write(text) });
+async function agentOn(root: string, options: LocalAgentOptions = {}): Promise<LocalAgent> {
+  const agent = await startLocalAgent(root, { onLog: (text) => process.stderr.write(text), ...options });
   cleanups.push(() => agent.link.close());
   return agent;
 }
@@ -192,6 +193,44 @@ describe('sync agent over the local transport', () => {
     expect(leftoverTempFiles(root)).toEqual([]);
   });
 
+  it('refuses a write whose content does not match its size, keeping the old file', async () => {
+    const root = tempDir('size');
+    fs.writeFileSync(path.join(root, 'f'), 'old');
+    const { link } = await agentOn(root);
+    const result = await link.apply([{ ...write('f', 'newer'), size: 99 } as SyncOp]);
+    expect(result.errors).toEqual([expect.objectContaining({ path: 'f', code: 'size-mismatch' })]);
+    expect(fs.readFileSync(path.join(root, 'f'), 'utf8')).toBe('old');
+    expect(leftoverTempFiles(root)).toEqual([]);
+  });
+
+  it('serves concurrent requests: two batches streaming at once and an index meanwhile', async () => {
+    const root = tempDir('concurrent');
+    const { link } = await agentOn(root);
+    const a = randomBytes(8 * 1024 * 1024);
+    const b = randomBytes(8 * 1024 * 1024);
+    const [ra, rb, index] = await Promise.all([
+      link.apply([write('a/one.bin', a), write('a/small', 'a')]),
+      link.apply([write('b/two.bin', b), write('b/small', 'b')]),
+      link.index(),
+    ]);
+    expect(ra.errors).toEqual([]);
+    expect(rb.errors).toEqual([]);
+    expect(Array.isArray(index)).toBe(true);
+    expect(sha256(fs.readFileSync(path.join(root, 'a/one.bin')))).toBe(sha256(a));
+    expect(sha256(fs.readFileSync(path.join(root, 'b/two.bin')))).toBe(sha256(b));
+    expect(fs.readFileSync(path.join(root, 'b/small'), 'utf8')).toBe('b');
+  });
+
+  it('runs on the older node of the system, when there is one', async () => {
+    const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => fs.existsSync(p)) ?? process.execPath;
+    const version = execFileSync(systemNode, ['--version'], { encoding: 'utf8' }).trim();
+    const root = tempDir('older-node');
+    const { link } = await agentOn(root, { node: systemNode, env: { NHD_AGENT_WATCH: 'per-directory' } });
+    expect(link.agentNode).toBe(version);
+    expect((await link.apply([write('x/y', 'z', 0o755)])).errors).toEqual([]);
+    expect((await link.index()).map((e) => e.path)).toEqual(['x', 'x/y']);
+  });
+
   it('makes directories, symlinks, deletes, renames and changes modes', async () => {
     const root = tempDir('ops');
     fs.writeFileSync(path.join(root, 'old.txt'), 'x');
@@ -284,10 +323,13 @@ describe('sync agent over the local transport', () => {
     await expect(link.read('dir')).rejects.toMatchObject({ code: 'not-a-file' });
   });
 
-  it('reports changes made on the agent side', async () => {
+  it.each([
+    ['recursive', {}],
+    ['per-directory (the Node 18 way)', { NHD_AGENT_WATCH: 'per-directory' }],
+  ])('reports changes made on the agent side, watching %s', async (_mode, env) => {
     const root = tempDir('watch');
     fs.mkdirSync(path.join(root, 'src'));
-    const { link } = await agentOn(root);
+    const { link } = await agentOn(root, { env });
     const seen: string[] = [];
     link.onRemoteChange((paths) => seen.push(...paths));
     // The watch request is asynchronous; poll with fresh changes until one is reported.
@@ -299,6 +341,14 @@ describe('sync agent over the local transport', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(seen).toContain(`src/changed-${n}.txt`);
+    // A directory made later is watched too, with the files made in it.
+    fs.mkdirSync(path.join(root, 'src/new/deeper'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'src/new/deeper/file.txt'), 'x');
+    const until = Date.now() + 5_000;
+    while (!seen.includes('src/new/deeper/file.txt') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toContain('src/new/deeper/file.txt');
+    await link.apply([write('src/applied.txt', 'from the daemon')]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(seen.every((p) => !p.includes('.nhd-tmp-'))).toBe(true);
   });
 
@@ -324,6 +374,20 @@ describe('sync agent over the local transport', () => {
     expect((outcome as AgentError).code).toBe('closed');
     await expect(link.index()).rejects.toMatchObject({ code: 'closed' });
     neverEnding.destroy();
+  });
+
+  it('refuses a stream that is not the agent, and an agent that never answers', async () => {
+    const garbage = new PassThrough();
+    const silentIn = new PassThrough();
+    garbage.write('sh: node: not found\n');
+    await expect(StreamAgentLink.connect({ input: new PassThrough(), output: garbage, exited: new Promise(() => {}) })).rejects.toThrow(
+      /does not start with its preamble; it began with: "sh: node: not found"/,
+    );
+    const started = Date.now();
+    await expect(
+      StreamAgentLink.connect({ input: silentIn, output: new PassThrough(), exited: new Promise(() => {}) }, { helloTimeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'timeout' });
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('close() ends the agent and the link', async () => {
