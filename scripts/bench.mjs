@@ -15,8 +15,12 @@ const run = spawnSync('vitest', ['run', '--project', 'bench', ...filters], {
   env: { ...process.env, NHD_BENCH_OUT: out },
 });
 const results = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+const report = { machine: { cpus: os.cpus().length, node: process.version }, date: new Date().toISOString(), results };
+// Also kept in bench/out/ (ignored by git): npm prints its own banner on stdout unless run with -s.
+fs.mkdirSync('bench/out', { recursive: true });
+fs.writeFileSync('bench/out/latest.json', JSON.stringify(report, null, 2) + '\n');
 if (json) {
-  process.stdout.write(JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version }, date: new Date().toISOString(), results }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 } else {
   for (const r of results) {
     const base = r.baseline ? `   baseline ${r.baseline.name}: ${r.baseline.median} ms (ratio ${r.ratio})` : '';
