@@ -603,15 +603,32 @@ class Agent {
   /** Handles one frame; resolves when the next frame may be read. */
   async onFrame(frame: Frame): Promise<void> {
     switch (frame.type) {
-      case FrameType.Request:
-        this.startRequest(frame.id, decodeJson<AgentRequest>(frame));
+      case FrameType.Request: {
+        let request: AgentRequest;
+        try {
+          request = decodeJson<AgentRequest>(frame);
+        } catch (error) {
+          await sendJson(FrameType.Error, frame.id, { code: 'bad-request', message: `The request is not JSON: ${(error as Error).message}` });
+          return;
+        }
+        this.startRequest(frame.id, request);
         return;
+      }
       case FrameType.Data:
         await this.contents.get(frame.id)?.push(frame.payload);
         return;
-      case FrameType.End:
-        await this.contents.get(frame.id)?.push({ end: true, ...decodeJson<{ error?: WireError }>(frame) });
+      case FrameType.End: {
+        const content = this.contents.get(frame.id);
+        if (!content) return;
+        let end: { error?: WireError } = {};
+        try {
+          end = decodeJson<{ error?: WireError }>(frame);
+        } catch {
+          end = { error: { code: 'bad-request', message: 'The end of the content is not JSON.' } };
+        }
+        await content.push({ end: true, ...end });
         return;
+      }
       default:
         log(`ignoring an unexpected frame of type ${frame.type} for request ${frame.id}`);
     }

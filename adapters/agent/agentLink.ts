@@ -57,6 +57,8 @@ interface Pending {
 }
 
 const KILL_GRACE_MS = 2_000;
+/** How long a broken stream waits for the exit status before closing with what it knows. */
+const EXIT_REASON_WAIT_MS = 250;
 
 export class StreamAgentLink implements AgentLink {
   readonly closed: Promise<{ reason: string }>;
@@ -67,6 +69,8 @@ export class StreamAgentLink implements AgentLink {
   private readonly decoder = new FrameDecoder(true);
   /** Set while a read stream's consumer is behind; the agent's output is paused until it drains. */
   private blockedOn: PassThrough | undefined;
+  /** One promise for every writer waiting on the agent's stdin; rejected when the link closes. */
+  private drained: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | undefined;
   private remoteListeners: ((paths: string[]) => void)[] = [];
   private hello: HelloResult | undefined;
 
@@ -97,9 +101,9 @@ export class StreamAgentLink implements AgentLink {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     const { input, output, exited } = streams;
     output.on('data', (chunk: Buffer) => this.onBytes(chunk));
-    output.on('end', () => this.shutDown('The sync agent closed its output.'));
-    output.on('error', (error: Error) => this.shutDown(`The sync agent's output failed: ${error.message}`));
-    input.on('error', (error: Error) => this.shutDown(`Writing to the sync agent failed: ${error.message}`));
+    output.on('end', () => this.lost('The sync agent closed its output.'));
+    output.on('error', (error: Error) => this.lost(`The sync agent's output failed: ${error.message}`));
+    input.on('error', (error: Error) => this.lost(`Writing to the sync agent failed: ${error.message}`));
     exited.then(
       (how) => this.shutDown(how),
       (error: unknown) => this.shutDown(`The sync agent's process failed: ${error instanceof Error ? error.message : String(error)}`),
@@ -136,6 +140,10 @@ export class StreamAgentLink implements AgentLink {
 
   read(path: string): Promise<NodeJS.ReadableStream> {
     return new Promise((resolve, reject) => {
+      if (this.closeReason !== undefined) {
+        reject(new AgentError('closed', `The sync agent link is closed: ${this.closeReason}`));
+        return;
+      }
       const id = this.nextId++;
       const stream = new PassThrough({ highWaterMark: CHUNK_SIZE * 2 });
       let opened = false;
@@ -147,7 +155,8 @@ export class StreamAgentLink implements AgentLink {
               resolve(stream);
               return;
             case FrameType.Data:
-              if (!stream.write(frame.payload)) this.blockOutput(stream);
+              // A consumer that destroyed the stream gets nothing more; the rest of the file is dropped.
+              if (!stream.destroyed && !stream.write(frame.payload)) this.blockOutput(stream);
               return;
             case FrameType.End: {
               this.pending.delete(id);
@@ -179,7 +188,7 @@ export class StreamAgentLink implements AgentLink {
 
   onRemoteChange(listener: (paths: string[]) => void): void {
     this.remoteListeners.push(listener);
-    if (this.remoteListeners.length > 1) return;
+    if (this.remoteListeners.length > 1 || this.closeReason !== undefined) return;
     const id = this.nextId++;
     this.pending.set(id, {
       onFrame: (frame) => {
@@ -264,20 +273,32 @@ export class StreamAgentLink implements AgentLink {
     const { input } = this.streams;
     input.write(header);
     if (input.write(body)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onDrain = () => {
-        clearInterval(watchClose);
-        resolve();
-      };
-      input.once('drain', onDrain);
-      // A stream that will never drain because the link died must not leave the writer waiting.
-      const watchClose = setInterval(() => {
-        if (this.closeReason === undefined) return;
-        clearInterval(watchClose);
-        input.off('drain', onDrain);
-        reject(new AgentError('closed', `The sync agent link is closed: ${this.closeReason}`));
-      }, 50);
-    });
+    if (!this.drained) {
+      let settle!: { resolve: () => void; reject: (error: Error) => void };
+      const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      // Handled here so a writer that gave up never causes an unhandled rejection.
+      promise.catch(() => undefined);
+      this.drained = { promise, ...settle };
+      input.once('drain', () => {
+        const drained = this.drained;
+        this.drained = undefined;
+        drained?.resolve();
+      });
+    }
+    return this.drained.promise;
+  }
+
+  /** The streams broke: wait a moment for the process's exit, whose reason says more. */
+  private lost(fallback: string): void {
+    if (this.closeReason !== undefined) return;
+    const timer = setTimeout(() => this.shutDown(fallback), EXIT_REASON_WAIT_MS);
+    void this.streams.exited.then(
+      (how) => {
+        clearTimeout(timer);
+        this.shutDown(how);
+      },
+      () => undefined,
+    );
   }
 
   private onBytes(chunk: Buffer): void {
@@ -333,6 +354,8 @@ export class StreamAgentLink implements AgentLink {
     this.pending.clear();
     for (const p of pending) p.fail(error);
     this.blockedOn = undefined;
+    this.drained?.reject(error);
+    this.drained = undefined;
     // EOF on stdin asks the agent to exit; kill() makes sure of it.
     try {
       this.streams.input.end();
