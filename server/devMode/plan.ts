@@ -193,7 +193,16 @@ function cronJobRun(cronJob: KubeObject): KubeObject {
  */
 export function planDevEnd(kind: WorkloadKind, current: KubeObject | undefined, recreateBackup: KubeObject | undefined): KubeObject | undefined {
   if (KINDS[kind].strategy === 'recreate') return recreateBackup ? freshCopy(kind, recreateBackup) : undefined;
-  if (!current) return undefined;
+  return current ? restoreFromBackup(current) : undefined;
+}
+
+/** The original object of a workload in dev mode, rebuilt from its backup (replace kinds). */
+export function originalOf(current: KubeObject): KubeObject {
+  return restoreFromBackup(current) ?? current;
+}
+
+/** `current` with the backed-up spec and annotations, or undefined when it has no backup. */
+function restoreFromBackup(current: KubeObject): KubeObject | undefined {
   const backup = readBackup(current);
   if (!backup) return undefined;
   const restored = clone(current);
@@ -201,11 +210,6 @@ export function planDevEnd(kind: WorkloadKind, current: KubeObject | undefined, 
   restored.metadata.annotations = { ...backup.annotations };
   delete restored.status;
   return restored;
-}
-
-/** The original object of a workload in dev mode, rebuilt from its backup (replace kinds). */
-export function originalOf(current: KubeObject): KubeObject {
-  return planDevEnd('deployment', current, undefined) ?? current;
 }
 
 export function readBackup(object: KubeObject): Backup | undefined {

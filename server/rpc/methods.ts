@@ -10,7 +10,7 @@ import { loadConfig, validateConfig } from '../configService';
 import type { Daemon } from '../daemon';
 import { CancelledError } from '../errors';
 import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string } from './params';
-import { clusterMethods } from './devMethods';
+import { clusterMethods } from './clusterMethods';
 import { handler, type MethodHandler, type RequestContext } from './handler';
 import { streamMethods } from './streamMethods';
 
