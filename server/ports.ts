@@ -227,3 +227,23 @@ export interface AgentLink {
   readonly closed: Promise<{ reason: string }>;
   close(): void;
 }
+
+/** A change under a watched root, path relative with `/` separators. */
+export interface WatchEvent {
+  kind: 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
+  path: string;
+}
+
+/**
+ * Watches a local tree (implemented by adapters/watch on chokidar). Events come in batches as
+ * they arrive; `onOverflow` says events may have been lost (queue overflow, a burst), and the
+ * caller re-reads the tree instead of trusting the events.
+ */
+export interface FileWatcher {
+  watch(
+    root: string,
+    options: { ignored: (relativePath: string, isDirectory: boolean) => boolean },
+    onEvents: (events: WatchEvent[]) => void,
+    onOverflow: (reason: string) => void,
+  ): Promise<{ close(): Promise<void> }>;
+}
