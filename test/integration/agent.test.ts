@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { AgentError, StreamAgentLink, startLocalAgent, type LocalAgent, type LocalAgentOptions } from '../../adapters/agent';
-import type { SyncOp } from '../../server/ports';
+import { execFileSync, spawn } from 'node:child_process';
+import { AgentError, StreamAgentLink, startExecAgent, startLocalAgent, type LocalAgent, type LocalAgentOptions } from '../../adapters/agent';
+import type { Cluster, ExecProcess, SyncOp } from '../../server/ports';
 
 /**
  * The sync agent through the local transport: the built dist/agent.js as a child process, spoken
@@ -460,6 +460,51 @@ describe('sync agent measurements', () => {
       `[agent measure] index of 10,000 files in ${TREE_BASE}: ${indexMs.toFixed(0)} ms; apply of 1,000 small files: ${applyMs.toFixed(0)} ms; ` +
         `100 MB write: ${(100 / writeSeconds).toFixed(0)} MB/s; 100 MB read: ${(100 / readSeconds).toFixed(0)} MB/s\n`,
     );
+  });
+});
+
+/**
+ * Cluster.exec as a local process: the command runs on this machine with the same streams, which
+ * exercises the exec transport's upload and framing without a cluster.
+ */
+function localExec(commands: string[][]): Pick<Cluster, 'exec'> {
+  return {
+    async exec(_context, _namespace, _pod, _container, command, streams): Promise<ExecProcess> {
+      commands.push(command);
+      const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      streams.stdin?.pipe(child.stdin);
+      child.stdout.pipe(streams.stdout, { end: false });
+      if (streams.stderr) child.stderr.pipe(streams.stderr, { end: false });
+      const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+      return { exited, resize: () => undefined, close: () => child.kill('SIGKILL') };
+    },
+  };
+}
+
+describe('sync agent over an exec transport', () => {
+  it('uploads the bundle under its content hash, runs it and syncs through it', async () => {
+    const root = tempDir('exec-root');
+    const uploads = tempDir('exec-uploads');
+    const commands: string[][] = [];
+    const target = { context: 'ctx', namespace: 'ns', pod: 'pod', container: 'nhd-sync' };
+    const link = await startExecAgent(localExec(commands), target, root, { node: process.execPath, directory: uploads });
+    cleanups.push(() => link.close());
+
+    expect(link.root).toBe(root);
+    const [uploaded] = fs.readdirSync(uploads);
+    expect(uploaded).toMatch(/^agent-[0-9a-f]{16}\.js$/);
+    expect(commands[1]).toEqual([process.execPath, path.join(uploads, uploaded!), '--root', root]);
+    expect((await link.apply([write('hello.txt', 'over exec')])).errors).toEqual([]);
+    expect(fs.readFileSync(path.join(root, 'hello.txt'), 'utf8')).toBe('over exec');
+    link.close();
+    expect((await link.closed).reason).toMatch(/closed by the daemon/);
+  });
+
+  it('says why an upload failed', async () => {
+    const blocker = path.join(tempDir('exec-blocked'), 'file');
+    fs.writeFileSync(blocker, 'a file where the directory should be');
+    const target = { context: 'ctx', namespace: 'ns', pod: 'pod', container: 'nhd-sync' };
+    await expect(startExecAgent(localExec([]), target, '/work', { directory: blocker })).rejects.toThrow(/Uploading the sync agent to pod\/nhd-sync:.*failed \(exit 1\): .+/);
   });
 });
 
