@@ -82,26 +82,23 @@ function segmentsOf(rel: unknown): string[] {
 }
 
 class Root {
-  /** Directories proven to be real directories inside the root; valid until a batch changes links. */
-  private verified = new Set<string>();
-
   constructor(readonly dir: string) {}
-
-  forget(): void {
-    this.verified.clear();
-  }
 
   /**
    * The absolute path of `rel` after checking that every directory above it is a real directory
    * inside the root, never a symlink. With `create`, missing directories are made (0755);
-   * without, a missing one is reported as `not-found`.
+   * without, a missing one is reported as `not-found`. `verified` lets a batch skip directories it
+   * already checked; the batch clears it whenever one of its ops may have changed a link.
    */
-  async resolve(rel: unknown, create: boolean): Promise<string> {
+  async resolve(rel: unknown, create: boolean, verified?: Set<string>): Promise<string> {
     const segments = segmentsOf(rel);
     let current = this.dir;
     for (let i = 0; i < segments.length - 1; i++) {
       const next = path.join(current, segments[i]!);
-      if (!this.verified.has(next)) await this.checkDirectory(next, segments.slice(0, i + 1).join('/'), create);
+      if (!verified?.has(next)) {
+        await this.checkDirectory(next, segments.slice(0, i + 1).join('/'), create);
+        verified?.add(next);
+      }
       current = next;
     }
     return path.join(current, segments[segments.length - 1]!);
@@ -132,10 +129,12 @@ class Root {
       );
     }
     if (!stat.isDirectory()) throw new OpError('not-a-directory', `${rel} is not a directory.`);
-    this.verified.add(abs);
   }
 
-  /** Re-checks, just before a rename, that the directory still resolves to itself (no swapped-in link). */
+  /**
+   * Re-checks, just before a rename, that the directory still resolves to itself: a directory
+   * swapped for a symlink since the check (by something else in the container) is caught here.
+   */
   async recheck(parent: string): Promise<void> {
     if (parent === this.dir) return;
     const real = await fsp.realpath(parent);
@@ -219,26 +218,26 @@ class ContentQueue {
 
 async function applyOps(root: Root, ops: WireSyncOp[], content: ContentQueue): Promise<ApplyResult> {
   const result: ApplyResult = { applied: 0, bytes: 0, errors: [] };
-  root.forget();
+  const verified = new Set<string>();
   for (const op of ops) {
     const rel = op.op === 'rename' ? op.from : op.path;
+    if (op.op === 'delete' || op.op === 'rename' || op.op === 'symlink') verified.clear();
     try {
-      if (op.op === 'write') result.bytes += await writeFile(root, op, content);
-      else await applyOne(root, op);
+      if (op.op === 'write') result.bytes += await writeFile(root, op, content, verified);
+      else await applyOne(root, op, verified);
       result.applied++;
     } catch (error) {
       result.errors.push(toOpError(error, rel));
     }
-    if (op.op === 'delete' || op.op === 'rename' || op.op === 'symlink') root.forget();
   }
   return result;
 }
 
 /** Writes to a temp file next to the target, sets mode and mtime, then renames over the target. */
-async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, content: ContentQueue): Promise<number> {
+async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, content: ContentQueue, verified: Set<string>): Promise<number> {
   let target: string;
   try {
-    target = await root.resolve(op.path, true);
+    target = await root.resolve(op.path, true, verified);
   } catch (error) {
     await content.skipFile();
     throw error;
@@ -279,10 +278,10 @@ async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, c
   }
 }
 
-async function applyOne(root: Root, op: Exclude<WireSyncOp, { op: 'write' }>): Promise<void> {
+async function applyOne(root: Root, op: Exclude<WireSyncOp, { op: 'write' }>, verified: Set<string>): Promise<void> {
   switch (op.op) {
     case 'mkdir': {
-      const target = await root.resolve(op.path, true);
+      const target = await root.resolve(op.path, true, verified);
       try {
         await fsp.mkdir(target, op.mode & 0o7777);
       } catch (error) {
@@ -332,7 +331,7 @@ async function applyOne(root: Root, op: Exclude<WireSyncOp, { op: 'write' }>): P
       return;
     }
     case 'chmod': {
-      const target = await root.resolve(op.path, false);
+      const target = await root.resolve(op.path, false, verified);
       const stat = await fsp.lstat(target);
       // chmod follows symlinks and Linux has no lchmod, so a link's own mode cannot be set.
       if (stat.isSymbolicLink()) throw new OpError('is-symlink', `${op.path} is a symlink; its mode cannot be changed.`);
