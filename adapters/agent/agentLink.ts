@@ -11,6 +11,7 @@ import {
   CHUNK_SIZE,
   FrameDecoder,
   FrameType,
+  MAX_FRAME_LENGTH,
   decodeJson,
   encodeFrame,
   encodeJson,
@@ -182,7 +183,9 @@ export class StreamAgentLink implements AgentLink {
           else reject(error);
         },
       });
-      this.write(FrameType.Request, id, encodeJson({ op: 'read', path } satisfies AgentRequest)).catch(() => undefined);
+      this.write(FrameType.Request, id, encodeJson({ op: 'read', path } satisfies AgentRequest)).catch((error: Error) => {
+        if (this.pending.delete(id)) reject(error);
+      });
     });
   }
 
@@ -241,7 +244,9 @@ export class StreamAgentLink implements AgentLink {
         },
         fail: reject,
       });
-      this.write(FrameType.Request, id, encodeJson(request)).catch(() => undefined);
+      this.write(FrameType.Request, id, encodeJson(request)).catch((error: Error) => {
+        if (this.pending.delete(id)) reject(error);
+      });
     });
   }
 
@@ -249,11 +254,13 @@ export class StreamAgentLink implements AgentLink {
   private async sendContents(id: number, ops: SyncOp[]): Promise<void> {
     for (const op of ops) {
       if (op.op !== 'write') continue;
-      if (this.closeReason !== undefined) return;
+      // The request failed as a whole (or the link closed): nobody takes the rest.
+      if (!this.pending.has(id)) return;
       let failure: WireError | undefined;
       try {
         for await (const chunk of op.open()) {
           const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+          if (!this.pending.has(id)) return;
           for (let offset = 0; offset < buffer.length; offset += CHUNK_SIZE) {
             await this.write(FrameType.Data, id, buffer.subarray(offset, offset + CHUNK_SIZE));
           }
@@ -269,6 +276,9 @@ export class StreamAgentLink implements AgentLink {
   /** Writes one frame; resolves when the agent's stdin can take more. Rejects once closed. */
   private write(type: FrameType, id: number, payload: Buffer): Promise<void> {
     if (this.closeReason !== undefined) return Promise.reject(new AgentError('closed', `The sync agent link is closed: ${this.closeReason}`));
+    if (payload.length + 5 > MAX_FRAME_LENGTH) {
+      return Promise.reject(new AgentError('too-large', `A request of ${payload.length} bytes exceeds the agent's frame limit of ${MAX_FRAME_LENGTH}; send fewer ops per batch.`));
+    }
     const [header, body] = encodeFrame(type, id, payload);
     const { input } = this.streams;
     input.write(header);

@@ -224,6 +224,13 @@ describe('sync agent over the local transport', () => {
     expect(fs.readFileSync(path.join(root, 'b/small'), 'utf8')).toBe('b');
   });
 
+  it('refuses a batch too large for one frame, and keeps serving', async () => {
+    const root = tempDir('too-large');
+    const { link } = await agentOn(root);
+    await expect(link.apply([{ op: 'symlink', path: 'x', target: 'a'.repeat(65 * 1024 * 1024) }])).rejects.toMatchObject({ code: 'too-large' });
+    expect((await link.apply([write('ok', 'ok')])).errors).toEqual([]);
+  });
+
   it('runs on the older node of the system, when there is one', async () => {
     const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => fs.existsSync(p)) ?? process.execPath;
     const version = execFileSync(systemNode, ['--version'], { encoding: 'utf8' }).trim();
