@@ -30,7 +30,8 @@ export default function setup(): void {
     const started = Date.now();
     process.stderr.write('[e2e] local cluster is not up; starting it with test/cluster/cluster.sh up ...\n');
     // Output goes to a log file, not to pipes: the cluster's daemons outlive this process.
-    const logFile = path.join(clusterDir, 'logs', 'e2e-cluster-up.log');
+    // Not in logs/: `up` clears that directory when it starts.
+    const logFile = path.join(clusterDir, 'e2e-cluster-up.log');
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
     const fd = fs.openSync(logFile, 'w');
     const r = spawnSync('bash', [clusterScript, 'up'], { stdio: ['ignore', fd, fd], timeout: 40 * 60_000 });
