@@ -1,0 +1,182 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChokidarFileWatcher, checkWatchLimit, inotifyLimits } from '../../adapters/watch';
+import type { WatchEvent } from '../../server/ports';
+
+/**
+ * adapters/watch on a real temporary tree: chokidar 6 with the options the sync engine uses, events in
+ * batches with relative `/` paths, ignored directories never scanned, bursts fully reported, and the
+ * latency of one save.
+ */
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function tempDir(name: string): string {
+  const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(base, `nhd-watch-${name}-`)));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const ignoreNodeModules = (relativePath: string, isDirectory: boolean) =>
+  isDirectory && relativePath.split('/').includes('node_modules');
+
+interface Recorder {
+  events: WatchEvent[];
+  batches: number;
+  overflows: string[];
+  /** Resolves when an event matching `predicate` has arrived (at most `timeoutMs` later). */
+  waitFor(predicate: (event: WatchEvent) => boolean, timeoutMs?: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function watchTree(root: string, ignored = ignoreNodeModules): Promise<Recorder> {
+  const waiters: { predicate: (e: WatchEvent) => boolean; resolve: (at: number) => void }[] = [];
+  const recorder = {
+    events: [] as WatchEvent[],
+    batches: 0,
+    overflows: [] as string[],
+    waitFor(predicate: (event: WatchEvent) => boolean, timeoutMs = 5_000) {
+      if (recorder.events.some(predicate)) return Promise.resolve(performance.now());
+      return new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no such event arrived')), timeoutMs);
+        waiters.push({ predicate, resolve: (at) => { clearTimeout(timer); resolve(at); } });
+      });
+    },
+    close: async () => {},
+  };
+  const watching = await new ChokidarFileWatcher().watch(
+    root,
+    { ignored },
+    (batch) => {
+      const at = performance.now();
+      recorder.batches++;
+      recorder.events.push(...batch);
+      for (const waiter of waiters.splice(0)) {
+        if (batch.some(waiter.predicate)) waiter.resolve(at);
+        else waiters.push(waiter);
+      }
+    },
+    (reason) => recorder.overflows.push(reason),
+  );
+  recorder.close = () => watching.close();
+  cleanups.push(() => watching.close());
+  return recorder;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const is = (kind: WatchEvent['kind'], p: string) => (e: WatchEvent) => e.kind === kind && e.path === p;
+
+describe('ChokidarFileWatcher', () => {
+  it('reports add, change, unlink, addDir and unlinkDir with relative / paths', async () => {
+    const root = tempDir('kinds');
+    const w = await watchTree(root);
+    fs.mkdirSync(path.join(root, 'src/lib'), { recursive: true });
+    await w.waitFor(is('addDir', 'src/lib'));
+    fs.writeFileSync(path.join(root, 'src/lib/a.ts'), 'one');
+    await w.waitFor(is('add', 'src/lib/a.ts'));
+    await sleep(20);
+    fs.appendFileSync(path.join(root, 'src/lib/a.ts'), 'two');
+    await w.waitFor(is('change', 'src/lib/a.ts'));
+    fs.unlinkSync(path.join(root, 'src/lib/a.ts'));
+    await w.waitFor(is('unlink', 'src/lib/a.ts'));
+    fs.rmSync(path.join(root, 'src'), { recursive: true });
+    await w.waitFor(is('unlinkDir', 'src/lib'));
+    await w.waitFor(is('unlinkDir', 'src'));
+    expect(w.events.filter((e) => e.kind === 'addDir').map((e) => e.path)).toEqual(expect.arrayContaining(['src', 'src/lib']));
+    for (const event of w.events) expect(event.path).not.toMatch(/^\/|\\|^\.\.?\//);
+    expect(w.overflows).toEqual([]);
+  });
+
+  it('never reports anything under an ignored directory, existing or created later', async () => {
+    const root = tempDir('ignored');
+    fs.mkdirSync(path.join(root, 'node_modules/pkg'), { recursive: true });
+    const w = await watchTree(root);
+    fs.writeFileSync(path.join(root, 'node_modules/pkg/index.js'), 'x');
+    fs.mkdirSync(path.join(root, 'app/node_modules/deep'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'app/node_modules/deep/file.js'), 'x');
+    fs.writeFileSync(path.join(root, 'app/main.js'), 'x');
+    await w.waitFor(is('add', 'app/main.js'));
+    await sleep(100);
+    expect(w.events.filter((e) => e.path.includes('node_modules'))).toEqual([]);
+  });
+
+  it('reports every path of a burst of 2,000 file writes, in batches', async () => {
+    const root = tempDir('burst');
+    for (let d = 0; d < 20; d++) fs.mkdirSync(path.join(root, `d${d}`));
+    const w = await watchTree(root);
+    const expected = new Set<string>();
+    const started = performance.now();
+    for (let i = 0; i < 2_000; i++) {
+      const relative = `d${i % 20}/f${i}.txt`;
+      fs.writeFileSync(path.join(root, relative), `content ${i}`);
+      expected.add(relative);
+    }
+    const deadline = Date.now() + 20_000;
+    const seen = () => new Set(w.events.filter((e) => e.kind === 'add' || e.kind === 'change').map((e) => e.path));
+    while (Date.now() < deadline && [...expected].some((p) => !seen().has(p))) await sleep(20);
+    const elapsed = performance.now() - started;
+    const missing = [...expected].filter((p) => !seen().has(p));
+    console.log(`burst: ${expected.size - missing.length}/${expected.size} paths in ${elapsed.toFixed(0)} ms, ${w.batches} batches`);
+    expect(missing).toEqual([]);
+    expect(w.overflows).toEqual([]);
+  });
+
+  // chokidar throttles `change` per file for 50 ms: a save within 50 ms of the previous one to the same file
+  // arrives at the end of that window. Saves here are 100 ms apart, as a person's are.
+  it('delivers a single save quickly (median over 50 writes)', async () => {
+    const root = tempDir('latency');
+    fs.writeFileSync(path.join(root, 'file.txt'), 'start');
+    const w = await watchTree(root);
+    const latencies: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      await sleep(100);
+      const before = w.events.length;
+      const written = performance.now();
+      fs.writeFileSync(path.join(root, 'file.txt'), `save ${i}`);
+      const arrived = await w.waitFor((e) => w.events.indexOf(e) >= before && e.path === 'file.txt');
+      latencies.push(arrived - written);
+    }
+    latencies.sort((a, b) => a - b);
+    const median = latencies[25]!;
+    const p95 = latencies[Math.floor(latencies.length * 0.95)]!;
+    console.log(`single-save latency: median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms`);
+    expect(median).toBeLessThan(10);
+  });
+
+  it('stops reporting once closed', async () => {
+    const root = tempDir('close');
+    const w = await watchTree(root);
+    fs.writeFileSync(path.join(root, 'before.txt'), 'x');
+    await w.waitFor(is('add', 'before.txt'));
+    await w.close();
+    const count = w.events.length;
+    fs.writeFileSync(path.join(root, 'after.txt'), 'x');
+    fs.mkdirSync(path.join(root, 'afterDir'));
+    await sleep(150);
+    expect(w.events.length).toBe(count);
+  });
+});
+
+describe('inotify limits', () => {
+  it('reads the limits from /proc on Linux', () => {
+    const limits = inotifyLimits();
+    if (process.platform !== 'linux') return expect(limits).toBeUndefined();
+    expect(limits!.maxUserWatches).toBeGreaterThan(0);
+    expect(limits!.maxUserInstances).toBeGreaterThan(0);
+  });
+
+  it('says how to raise fs.inotify.max_user_watches when a tree needs more than half of it', () => {
+    const limits = { maxUserWatches: 8_192, maxUserInstances: 128 };
+    expect(checkWatchLimit(1_000, limits)).toBeUndefined();
+    const message = checkWatchLimit(10_000, limits)!;
+    expect(message).toContain('fs.inotify.max_user_watches');
+    expect(message).toContain('sudo sysctl -w fs.inotify.max_user_watches=');
+    expect(message).toContain('10000');
+  });
+});
