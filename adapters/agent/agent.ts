@@ -708,8 +708,15 @@ function removeTempFiles(): void {
 
 async function main(): Promise<void> {
   const requested = parseRoot(process.argv.slice(2));
-  fs.mkdirSync(requested, { recursive: true });
-  const root = new Root(fs.realpathSync(requested));
+  let root: Root;
+  try {
+    fs.mkdirSync(requested, { recursive: true });
+    root = new Root(fs.realpathSync(requested));
+    if (!fs.statSync(root.dir).isDirectory()) throw new Error('it is not a directory');
+  } catch (error) {
+    log(`The root ${requested} cannot be used: ${(error as Error).message}`);
+    process.exit(1);
+  }
   const agent = new Agent(root);
   process.on('exit', removeTempFiles);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => process.exit(0));

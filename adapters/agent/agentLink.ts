@@ -382,6 +382,23 @@ export class StreamAgentLink implements AgentLink {
   }
 }
 
+/** Keeps the end of an agent's stderr, so an exit reason can say what the agent last said. */
+export class LogTail {
+  private text = '';
+
+  constructor(private readonly limit = 2_000) {}
+
+  add(chunk: string): void {
+    this.text = (this.text + chunk).slice(-this.limit);
+  }
+
+  /** ` Its last output: "..."`, or nothing when it said nothing. */
+  suffix(): string {
+    const trimmed = this.text.trim();
+    return trimmed ? ` Its last output: ${JSON.stringify(trimmed.slice(-500))}` : '';
+  }
+}
+
 function toWireOp(op: SyncOp): WireSyncOp {
   if (op.op === 'write') return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size };
   return op;

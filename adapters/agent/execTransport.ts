@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import type { Cluster } from '../../server/ports';
-import { StreamAgentLink, type ConnectOptions } from './agentLink';
+import { LogTail, StreamAgentLink, type ConnectOptions } from './agentLink';
 import { agentBundlePath } from './localTransport';
 
 export interface ExecTarget {
@@ -44,8 +44,12 @@ export async function startExecAgent(cluster: Pick<Cluster, 'exec'>, target: Exe
   const toAgent = new PassThrough();
   const fromAgent = new PassThrough();
   const log = new PassThrough();
+  const tail = new LogTail();
   log.setEncoding('utf8');
-  log.on('data', (text: string) => options.onLog?.(text));
+  log.on('data', (text: string) => {
+    tail.add(text);
+    options.onLog?.(text);
+  });
   const { context, namespace, pod, container } = target;
   const agent = await cluster.exec(context, namespace, pod, container, [options.node ?? 'node', remotePath, '--root', root], {
     stdin: toAgent,
@@ -54,7 +58,9 @@ export async function startExecAgent(cluster: Pick<Cluster, 'exec'>, target: Exe
     tty: false,
   });
   const exited = agent.exited.then((code) =>
-    code === null ? `The exec stream to the sync agent in ${pod}/${container} broke.` : `The sync agent in ${pod}/${container} exited with code ${code}.`,
+    code === null
+      ? `The exec stream to the sync agent in ${pod}/${container} broke.${tail.suffix()}`
+      : `The sync agent in ${pod}/${container} exited with code ${code}.${code === 0 ? '' : tail.suffix()}`,
   );
   // The exec's relays never end our streams; a process that is gone must still end the output.
   void exited.then(() => {

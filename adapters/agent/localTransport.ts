@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StreamAgentLink, type ConnectOptions } from './agentLink';
+import { LogTail, StreamAgentLink, type ConnectOptions } from './agentLink';
 
 /**
  * The built agent (dist/agent.js), which the daemon uploads into a sidecar. Bundled into
@@ -39,12 +39,18 @@ export async function startLocalAgent(root: string, options: LocalAgentOptions =
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
+  const tail = new LogTail();
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    tail.add(text);
+    options.onLog?.(text);
+  });
   const exited = new Promise<string>((resolve) => {
     child.once('error', (error) => resolve(`The sync agent could not start: ${error.message}`));
-    child.once('exit', (code, signal) => resolve(signal ? `The sync agent was killed by ${signal}.` : `The sync agent exited with code ${code}.`));
+    child.once('close', (code, signal) =>
+      resolve(signal ? `The sync agent was killed by ${signal}.` : `The sync agent exited with code ${code}.${code === 0 ? '' : tail.suffix()}`),
+    );
   });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text: string) => options.onLog?.(text));
   const link = await StreamAgentLink.connect({ input: child.stdin, output: child.stdout, exited, kill: () => child.kill('SIGKILL') }, options);
   return { link, pid: child.pid ?? -1 };
 }

@@ -411,6 +411,12 @@ describe('sync agent over the local transport', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('says what the agent printed when it dies before answering', async () => {
+    const fileAsRoot = path.join(tempDir('bad-root'), 'file');
+    fs.writeFileSync(fileAsRoot, 'not a directory');
+    await expect(startLocalAgent(fileAsRoot)).rejects.toThrow(/exited with code 1\. Its last output: "nhd-agent: The root .* cannot be used: EEXIST.*"/);
+  });
+
   it('close() ends the agent and the link', async () => {
     const root = tempDir('close');
     const { link, pid } = await agentOn(root);
