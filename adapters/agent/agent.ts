@@ -48,9 +48,9 @@ const frameOut: NodeJS.WritableStream = process.stdout;
 
 /** Writes one frame; resolves once the stream can take more, which is the backpressure. */
 function send(type: FrameType, id: number, payload: Buffer): Promise<void> {
-  const [header, body] = encodeFrame(type, id, payload);
-  frameOut.write(header);
-  if (frameOut.write(body)) return Promise.resolve();
+  let ready = true;
+  for (const buffer of encodeFrame(type, id, payload)) ready = frameOut.write(buffer);
+  if (ready) return Promise.resolve();
   return new Promise((resolve) => frameOut.once('drain', resolve));
 }
 

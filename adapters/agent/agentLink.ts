@@ -279,10 +279,10 @@ export class StreamAgentLink implements AgentLink {
     if (payload.length + 5 > MAX_FRAME_LENGTH) {
       return Promise.reject(new AgentError('too-large', `A request of ${payload.length} bytes exceeds the agent's frame limit of ${MAX_FRAME_LENGTH}; send fewer ops per batch.`));
     }
-    const [header, body] = encodeFrame(type, id, payload);
     const { input } = this.streams;
-    input.write(header);
-    if (input.write(body)) return Promise.resolve();
+    let ready = true;
+    for (const buffer of encodeFrame(type, id, payload)) ready = input.write(buffer);
+    if (ready) return Promise.resolve();
     if (!this.drained) {
       let settle!: { resolve: () => void; reject: (error: Error) => void };
       const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));

@@ -114,13 +114,22 @@ export interface HelloResult {
   pid: number;
 }
 
-/** The header and payload of one frame, as buffers to write back to back (no copy of content). */
-export function encodeFrame(type: FrameType, id: number, payload: Buffer): [Buffer, Buffer] {
-  const header = Buffer.allocUnsafe(HEADER_LENGTH);
+/** Payloads up to this size are copied behind their header, so a small frame is one write. */
+const COPY_LIMIT = 64 * 1024;
+
+/**
+ * One frame as the buffers to write back to back: a single buffer for a small frame (each write
+ * may become its own websocket message or syscall), header and payload for a large one (no copy).
+ */
+export function encodeFrame(type: FrameType, id: number, payload: Buffer): Buffer[] {
+  const small = payload.length <= COPY_LIMIT;
+  const header = Buffer.allocUnsafe(HEADER_LENGTH + (small ? payload.length : 0));
   header.writeUInt32BE(payload.length + 5, 0);
   header.writeUInt8(type, 4);
   header.writeUInt32BE(id, 5);
-  return [header, payload];
+  if (!small) return [header, payload];
+  payload.copy(header, HEADER_LENGTH);
+  return [header];
 }
 
 export function encodeJson(value: unknown): Buffer {
