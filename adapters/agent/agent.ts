@@ -526,7 +526,17 @@ class RootWatcher {
       if (errnoOf(error) !== 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM') throw error;
       this.watchTree('', false);
     }
-    for (const watcher of this.watchers) watcher.on('error', (error) => log(`watch: ${error.message}`));
+    for (const watcher of this.watchers) watcher.on('error', (error) => this.fail(error));
+  }
+
+  /** The watch broke (the root removed, out of inotify watches): tell every subscriber once. */
+  private fail(error: Error): void {
+    log(`watch: ${error.message}`);
+    for (const watcher of this.watchers) watcher.close();
+    this.watchers = [];
+    this.watchedDirs.clear();
+    for (const id of this.subscribers) void sendJson(FrameType.Error, id, { code: 'watch', message: `Watching the root failed: ${error.message}` });
+    this.subscribers.clear();
   }
 
   /** Watches `rel` and the directories below it; `isNew`: it appeared after the watch began. */
@@ -536,7 +546,9 @@ class RootWatcher {
     let watcher: fs.FSWatcher;
     try {
       watcher = fs.watch(abs, (_event, name) => {
-        const child = name ? (rel === '' ? String(name) : `${rel}/${String(name)}`) : rel;
+        // The watched directory itself removed is reported under its own name, not as a child.
+        const gone = !fs.existsSync(abs);
+        const child = name && !gone ? (rel === '' ? String(name) : `${rel}/${String(name)}`) : rel;
         this.note(child);
         try {
           const stat = fs.lstatSync(path.join(this.root.dir, child), { throwIfNoEntry: false });

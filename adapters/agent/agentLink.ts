@@ -189,6 +189,10 @@ export class StreamAgentLink implements AgentLink {
     });
   }
 
+  /**
+   * Paths are relative to the root; '' stands for the whole root (the system did not name the file,
+   * or the agent could no longer watch), which the daemon answers by comparing indexes.
+   */
   onRemoteChange(listener: (paths: string[]) => void): void {
     this.remoteListeners.push(listener);
     if (this.remoteListeners.length > 1 || this.closeReason !== undefined) return;
@@ -199,8 +203,9 @@ export class StreamAgentLink implements AgentLink {
           const { paths } = decodeJson<{ paths: string[] }>(frame);
           for (const l of this.remoteListeners) l(paths);
         } else if (frame.type === FrameType.Error) {
+          // The agent can no longer watch: '' (the whole root) tells the daemon to re-index instead.
           this.pending.delete(id);
-          this.shutDown(`The sync agent stopped watching: ${decodeJson<WireError>(frame).message}`);
+          for (const l of this.remoteListeners) l(['']);
         }
       },
       fail: () => undefined,

@@ -373,6 +373,22 @@ describe('sync agent over the local transport', () => {
     expect(seen.every((p) => !p.includes('.nhd-tmp-'))).toBe(true);
   });
 
+  it.each([
+    ['recursive', {}],
+    ['per-directory', { NHD_AGENT_WATCH: 'per-directory' }],
+  ])('reports a removed root as the whole root (""), watching %s', async (_mode, env) => {
+    const root = tempDir('watch-root');
+    const { link } = await agentOn(root, { env });
+    const seen: string[] = [];
+    link.onRemoteChange((paths) => seen.push(...paths));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    fs.rmSync(root, { recursive: true });
+    const deadline = Date.now() + 5_000;
+    while (!seen.includes('') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toContain('');
+    expect(seen.every((p) => p === '')).toBe(true);
+  });
+
   it('resolves closed and rejects pending requests promptly when the agent is killed', async () => {
     const root = tempDir('kill');
     const { link, pid } = await agentOn(root);
