@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { AgentError, StreamAgentLink, startExecAgent, startLocalAgent, type LocalAgent, type LocalAgentOptions } from '../../adapters/agent';
 import type { Cluster, ExecProcess, SyncOp } from '../../server/ports';
+import { FrameDecoder, FramingError, PREAMBLE, encodeFrame, type FrameType } from '../../adapters/agent/codec';
 
 /**
  * The sync agent through the local transport: the built dist/agent.js as a child process, spoken
@@ -509,6 +510,32 @@ function localExec(commands: string[][]): Pick<Cluster, 'exec'> {
     },
   };
 }
+
+describe('agent codec', () => {
+  it('decodes frames however the byte stream is cut', () => {
+    const frames = Array.from({ length: 200 }, (_, i) => ({
+      type: (i % 6) + 1,
+      id: (i * 7919) >>> 0,
+      payload: randomBytes(i % 3 === 0 ? 300_000 : i % 50),
+    }));
+    const bytes = Buffer.concat([PREAMBLE, ...frames.flatMap((f) => encodeFrame(f.type as FrameType, f.id, f.payload))]);
+    const decoder = new FrameDecoder(true);
+    const decoded: { type: number; id: number; payload: Buffer }[] = [];
+    for (let offset = 0; offset < bytes.length; ) {
+      const size = 1 + Math.floor(Math.random() * 100_000);
+      decoder.push(bytes.subarray(offset, offset + size));
+      offset += size;
+      for (let frame = decoder.next(); frame; frame = decoder.next()) decoded.push({ ...frame, payload: Buffer.from(frame.payload) });
+    }
+    expect(decoded).toEqual(frames);
+  });
+
+  it('refuses a stream that is not frames', () => {
+    const decoder = new FrameDecoder(false);
+    decoder.push(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 0, 0, 0, 1]));
+    expect(() => decoder.next()).toThrow(FramingError);
+  });
+});
 
 describe('sync agent over an exec transport', () => {
   it('uploads the bundle under its content hash, runs it and syncs through it', async () => {
