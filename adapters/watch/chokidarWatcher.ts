@@ -29,7 +29,7 @@ function chokidarIgnored(root: string, ignored: Ignored) {
 }
 
 /** What a watcher error means for the caller, in words a person can act on. */
-function describeError(error: unknown): string {
+export function describeWatchError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ENOSPC') {
@@ -41,6 +41,42 @@ function describeError(error: unknown): string {
   return `The file watcher failed, so some changes may be missed: ${message}`;
 }
 
+export interface BurstOptions {
+  /** Events within `windowMs` that make a burst; default 1,000. */
+  events?: number;
+  /** Default 1,000 ms. */
+  windowMs?: number;
+}
+
+/**
+ * The kernel's inotify queue holds 16,384 events (about 4,000 file writes); past it events are dropped and
+ * Node never says so (chokidar 5 stopped at exactly 4,096 files in a burst). So a burst is reported through
+ * `onOverflow` once, when it starts, well before the queue could fill: the caller re-reads the tree after it.
+ */
+class BurstDetector {
+  private windowStart = -Infinity;
+  private lastEventAt = -Infinity;
+  private count = 0;
+  private reported = false;
+
+  constructor(private readonly threshold: number, private readonly windowMs: number) {}
+
+  /** True exactly once per burst, on the event that makes it one. */
+  record(now: number): boolean {
+    // A quiet gap ends a burst; a burst longer than one window is still one burst.
+    if (now - this.lastEventAt > this.windowMs) this.reported = false;
+    this.lastEventAt = now;
+    if (now - this.windowStart > this.windowMs) {
+      this.windowStart = now;
+      this.count = 0;
+    }
+    this.count++;
+    if (this.count < this.threshold || this.reported) return false;
+    this.reported = true;
+    return true;
+  }
+}
+
 /**
  * FileWatcher on chokidar 6 (measured in /work/shared/notes/watcher-facts.md: sub-millisecond event latency,
  * no lost events in a 5,000-write burst, directories only for inotify). Events are delivered in batches
@@ -48,6 +84,8 @@ function describeError(error: unknown): string {
  * a burst arrives in a few large batches.
  */
 export class ChokidarFileWatcher implements FileWatcher {
+  constructor(private readonly burst: BurstOptions = {}) {}
+
   async watch(
     root: string,
     options: { ignored: Ignored },
@@ -58,6 +96,7 @@ export class ChokidarFileWatcher implements FileWatcher {
     let pending: WatchEvent[] = [];
     let flushScheduled: NodeJS.Immediate | undefined;
     let closed = false;
+    const burst = new BurstDetector(this.burst.events ?? 1_000, this.burst.windowMs ?? 1_000);
 
     const flush = () => {
       flushScheduled = undefined;
@@ -82,9 +121,12 @@ export class ChokidarFileWatcher implements FileWatcher {
       if (relative === '' || relative.startsWith('..')) return;
       pending.push({ kind: eventName as WatchEvent['kind'], path: relative });
       flushScheduled ??= setImmediate(flush);
+      if (burst.record(performance.now())) {
+        onOverflow(`A burst of changes (${this.burst.events ?? 1_000} within ${this.burst.windowMs ?? 1_000} ms): the kernel may drop events past its queue, so re-check the tree once it settles.`);
+      }
     });
     watcher.on('error', (error: unknown) => {
-      if (!closed) onOverflow(describeError(error));
+      if (!closed) onOverflow(describeWatchError(error));
     });
 
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));

@@ -4,5 +4,5 @@
  *
  * It imports only chokidar, node built-ins and the types of server/ports.ts.
  */
-export { ChokidarFileWatcher } from './chokidarWatcher';
+export { ChokidarFileWatcher, describeWatchError, type BurstOptions } from './chokidarWatcher';
 export { checkWatchLimit, inotifyLimits, type InotifyLimits } from './inotify';
