@@ -18,8 +18,11 @@ K8S_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubelet ku
 go_build_cached() {
   local name="$1" moddir="$2" ldflags="$3"
   shift 3
-  local key dir tmp start
-  key="$(hash_inputs "$moddir/go.mod" "$moddir/go.sum" "$moddir"/*.go "$(go env GOVERSION)" \
+  local key dir tmp start sources
+  # Inputs by content, never by path: a fresh clone elsewhere (CI) must find the same key.
+  sources="$(compgen -G "$moddir/*.go" | sort || true)"
+  # shellcheck disable=SC2086
+  key="$(hash_inputs "$moddir/go.mod" "$moddir/go.sum" $sources "$(go env GOVERSION)" \
     "${GO_BUILD_FLAGS[*]}" "$ldflags" "cgo=${CGO_ENABLED:-}" "$*")"
   dir="$CACHE_DIR/bin/$name-$key"
   if [[ -f "$dir/.complete" ]]; then
