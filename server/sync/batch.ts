@@ -1,5 +1,5 @@
 import type { IndexEntry, WatchEvent } from '../ports';
-import { createOp, isUnder, ordered, type PlannedOp } from './ops';
+import { ancestorsOf, createOp, ordered, type PlannedOp } from './ops';
 
 /** What a batch's events say about one path: whether it existed before the batch, and how it was removed. */
 interface PathHistory {
@@ -43,7 +43,7 @@ export function planBatch(events: readonly WatchEvent[], stat: (path: string) =>
   }
 
   // The agent deletes recursively: a delete under a deleted directory is covered by it.
-  const deletedDirs = deletes.filter((p) => histories.get(p)?.removedAs === 'dir');
-  const topDeletes = deletes.filter((p) => !deletedDirs.some((dir) => isUnder(p, dir)));
+  const deletedDirs = new Set(deletes.filter((p) => histories.get(p)?.removedAs === 'dir'));
+  const topDeletes = deletes.filter((p) => !ancestorsOf(p).some((dir) => deletedDirs.has(dir)));
   return ordered({ replaced, creates, deletes: topDeletes });
 }

@@ -1,5 +1,5 @@
 import type { IndexEntry } from '../ports';
-import { isUnder, type PlannedOp } from './ops';
+import { ancestorsOf, type PlannedOp } from './ops';
 
 /** Below this many deletions a batch is never held: deleting 3 of 4 files is an ordinary edit. */
 export const DELETE_PROTECTION_MINIMUM = 10;
@@ -22,8 +22,8 @@ export function holdsDeletes(ops: readonly PlannedOp[], otherSide: readonly Inde
     deleted = deletePaths.length;
   } else {
     total = otherSide.length;
-    const direct = new Set(deletePaths);
-    deleted = otherSide.filter((e) => direct.has(e.path) || deletePaths.some((d) => isUnder(e.path, d))).length;
+    const deleting = new Set(deletePaths);
+    deleted = otherSide.filter((e) => deleting.has(e.path) || ancestorsOf(e.path).some((dir) => deleting.has(dir))).length;
   }
   return deleted >= DELETE_PROTECTION_MINIMUM && deleted > total / 2;
 }

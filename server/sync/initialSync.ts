@@ -1,5 +1,5 @@
 import type { IndexEntry } from '../ports';
-import { byPath, createOp, guardDirectoryDeletes, ordered, sameContent, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
+import { ancestorsOf, byPath, createOp, guardDirectoryDeletes, ordered, sameContent, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
 
 export interface InitialSyncOptions {
   /** Paths left out of sync on both sides: never written, never deleted. */
@@ -74,11 +74,12 @@ function plan(localAll: readonly IndexEntry[], remoteAll: readonly IndexEntry[],
     .filter((entry) => options.mirror || base?.has(entry.path))
     .map((entry) => entry.path);
   // A replaced directory is deleted whole before its new content is written; its children need no delete of their own.
-  const replacedDirs = replaced.filter((p) => remoteByPath.get(p)?.kind === 'dir');
+  const replacedDirs = new Set(replaced.filter((p) => remoteByPath.get(p)?.kind === 'dir'));
+  const insideReplaced = (p: string) => replacedDirs.size > 0 && ancestorsOf(p).some((dir) => replacedDirs.has(dir));
   const deletes = guardDirectoryDeletes(
-    extras.filter((p) => !replacedDirs.some((dir) => p.startsWith(`${dir}/`))),
+    extras.filter((p) => !insideReplaced(p)),
     // The whole remote index: an ignored path inside a directory keeps that directory.
-    remoteAll.filter((entry) => !replacedDirs.some((dir) => entry.path.startsWith(`${dir}/`))),
+    remoteAll.filter((entry) => !insideReplaced(entry.path)),
   ).deletes;
 
   return { ops: ordered({ replaced, creates, chmods, deletes }), needHash: needHash.sort() };

@@ -1,5 +1,5 @@
 import type { IndexEntry } from '../ports';
-import { byPath, createOp, guardDirectoryDeletes, isUnder, ordered, sameContent, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
+import { ancestorsOf, byPath, createOp, guardDirectoryDeletes, ordered, sameContent, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
 
 export interface TwoWayOptions {
   ignored?: IgnoreMatcher;
@@ -86,11 +86,11 @@ export function planTwoWay(
   const pull = new Side();
   const conflicts: Conflict[] = [];
   const needHash: string[] = [];
-  const blocked: string[] = [];
+  const blocked = new Set<string>();
 
   const paths = [...new Set([...localByPath.keys(), ...remoteByPath.keys(), ...baseByPath.keys()])].sort();
   for (const path of paths) {
-    if (blocked.some((dir) => isUnder(path, dir))) continue;
+    if (blocked.size > 0 && ancestorsOf(path).some((dir) => blocked.has(dir))) continue;
     const l = localByPath.get(path);
     const r = remoteByPath.get(path);
     const b = baseByPath.get(path);
@@ -126,7 +126,7 @@ export function planTwoWay(
     if (l.kind === 'dir' && r.kind === 'dir') continue;
     if (r.kind === 'dir' || l.kind === 'dir') {
       conflicts.push({ path, resolution: 'unresolved', local: l, remote: r });
-      blocked.push(path);
+      blocked.add(path);
       continue;
     }
     const copy = conflictCopyName(path, options.now);
@@ -151,8 +151,9 @@ function keepDirectoriesWithSurvivors(side: Side, sideEntries: readonly IndexEnt
   const arriving = side.creates.map((op): IndexEntry => ({ path: op.op === 'rename' ? op.to : op.path, kind: 'file', size: 0, mtimeMs: 0, mode: 0 }));
   const { deletes, kept } = guardDirectoryDeletes(side.deletes, [...surviving, ...arriving]);
   side.deletes = deletes;
+  const sideByPath = kept.length > 0 ? byPath(sideEntries) : new Map<string, IndexEntry>();
   for (const dir of kept) {
-    const entry = sideEntries.find((e) => e.path === dir);
+    const entry = sideByPath.get(dir);
     if (entry && !otherByPath.has(dir)) mirror.creates.push(createOp(entry));
   }
 }
