@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { watch as chokidarWatch } from 'chokidar';
 import type { FileWatcher, WatchEvent } from '../../server/ports';
 import { raiseWatchLimitAdvice } from './inotify';
@@ -23,8 +24,13 @@ function chokidarIgnored(root: string, ignored: Ignored) {
   return (absolute: string, stats?: Stats): boolean => {
     const relative = toRelative(root, absolute);
     if (relative === '' || relative.startsWith('..')) return false;
-    if (stats) return ignored(relative, stats.isDirectory());
-    return ignored(relative, false) && ignored(relative, true);
+    try {
+      if (stats) return ignored(relative, stats.isDirectory());
+      return ignored(relative, false) && ignored(relative, true);
+    } catch {
+      // A matcher that fails must not stop the watcher; watching too much is the safe side.
+      return false;
+    }
   };
 }
 
@@ -93,6 +99,8 @@ export class ChokidarFileWatcher implements FileWatcher {
     onOverflow: (reason: string) => void,
   ): Promise<{ close(): Promise<void> }> {
     const absoluteRoot = path.resolve(root);
+    const rootStats = await stat(absoluteRoot).catch(() => undefined);
+    if (!rootStats?.isDirectory()) throw new Error(`Cannot watch ${absoluteRoot}: it is not a directory.`);
     let pending: WatchEvent[] = [];
     let flushScheduled: NodeJS.Immediate | undefined;
     let closed = false;
@@ -103,7 +111,12 @@ export class ChokidarFileWatcher implements FileWatcher {
       if (closed || pending.length === 0) return;
       const batch = pending;
       pending = [];
-      onEvents(batch);
+      try {
+        onEvents(batch);
+      } catch (error) {
+        // A throwing listener would otherwise be an uncaught exception in the daemon; the batch may be half handled.
+        onOverflow(`Handling changes failed, so some may not have been synced: ${error instanceof Error ? error.message : String(error)}`);
+      }
     };
 
     const watcher = chokidarWatch(absoluteRoot, {

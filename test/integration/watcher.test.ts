@@ -192,6 +192,38 @@ describe('ChokidarFileWatcher', () => {
     expect(median).toBeLessThan(10);
   });
 
+  it('reports a symlink as a file and never looks inside what it points to', async () => {
+    const root = tempDir('symlink');
+    const outside = tempDir('outside');
+    const w = await watchTree(root);
+    fs.symlinkSync(outside, path.join(root, 'link'));
+    await w.waitFor(is('add', 'link'));
+    fs.writeFileSync(path.join(outside, 'inside.txt'), 'x');
+    await sleep(100);
+    expect(w.events.filter((e) => e.path.startsWith('link'))).toEqual([{ kind: 'add', path: 'link' }]);
+  });
+
+  it('refuses a root that is not a directory', async () => {
+    await expect(new ChokidarFileWatcher().watch(path.join(tempDir('missing'), 'nope'), { ignored: () => false }, () => {}, () => {})).rejects.toThrow(/not a directory/);
+  });
+
+  it('reports a listener that throws instead of crashing, and keeps watching', async () => {
+    const root = tempDir('throws');
+    const overflows: string[] = [];
+    const seen: string[] = [];
+    const watching = await new ChokidarFileWatcher().watch(root, { ignored: () => false }, (batch) => {
+      seen.push(...batch.map((e) => e.path));
+      if (batch.some((e) => e.path === 'bad')) throw new Error('listener failed');
+    }, (reason) => overflows.push(reason));
+    cleanups.push(() => watching.close());
+    fs.writeFileSync(path.join(root, 'bad'), 'x');
+    await sleep(100);
+    fs.writeFileSync(path.join(root, 'good'), 'x');
+    await sleep(100);
+    expect(seen).toEqual(['bad', 'good']);
+    expect(overflows).toEqual([expect.stringContaining('listener failed')]);
+  });
+
   it('stops reporting once closed', async () => {
     const root = tempDir('close');
     const w = await watchTree(root);
