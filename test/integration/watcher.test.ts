@@ -69,6 +69,21 @@ async function watchTree(root: string, ignored = ignoreNodeModules, burst?: Burs
   return recorder;
 }
 
+/** inotify watches this process holds now (Linux), from /proc/self/fdinfo. */
+function inotifyWatchCount(): number | undefined {
+  if (process.platform !== 'linux') return undefined;
+  let count = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:inotify') continue;
+      count += fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+    } catch {
+      // The fd closed while we looked.
+    }
+  }
+  return count;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const is = (kind: WatchEvent['kind'], p: string) => (e: WatchEvent) => e.kind === kind && e.path === p;
 
@@ -158,14 +173,18 @@ describe('ChokidarFileWatcher', () => {
       fs.mkdirSync(dir, { recursive: true });
       for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(dir, `i${i}.js`), 'x');
     }
+    const watchesBefore = inotifyWatchCount();
     const started = performance.now();
     const w = await watchTree(root);
     const ready = performance.now() - started;
+    const watches = watchesBefore === undefined ? undefined : inotifyWatchCount()! - watchesBefore;
     fs.writeFileSync(path.join(root, 'src/d500/f0.ts'), 'changed');
     fs.writeFileSync(path.join(root, 'node_modules/p500/i0.js'), 'changed');
     await w.waitFor(is('change', 'src/d500/f0.ts'));
     await sleep(100);
-    console.log(`ready on 10,000 files / 1,001 directories (+20,000 ignored): ${ready.toFixed(0)} ms`);
+    console.log(`ready on 10,000 files / 1,001 directories (+20,000 ignored): ${ready.toFixed(0)} ms, ${watches ?? 'n/a'} inotify watches`);
+    // Directories only (root, src, src/d*), nothing for files or the ignored tree; a little slack for parents.
+    if (watches !== undefined) expect(watches).toBeLessThanOrEqual(1_010);
     expect(w.events.filter((e) => e.path.startsWith('node_modules'))).toEqual([]);
     expect(ready).toBeLessThan(10_000);
   });
