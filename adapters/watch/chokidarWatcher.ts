@@ -104,7 +104,9 @@ export class ChokidarFileWatcher implements FileWatcher {
     let pending: WatchEvent[] = [];
     let flushScheduled: NodeJS.Immediate | undefined;
     let closed = false;
-    const burst = new BurstDetector(this.burst.events ?? 1_000, this.burst.windowMs ?? 1_000);
+    const burstEvents = this.burst.events ?? 1_000;
+    const burstWindowMs = this.burst.windowMs ?? 1_000;
+    const burst = new BurstDetector(burstEvents, burstWindowMs);
 
     const flush = () => {
       flushScheduled = undefined;
@@ -135,7 +137,7 @@ export class ChokidarFileWatcher implements FileWatcher {
       pending.push({ kind: eventName as WatchEvent['kind'], path: relative });
       flushScheduled ??= setImmediate(flush);
       if (burst.record(performance.now())) {
-        onOverflow(`A burst of changes (${this.burst.events ?? 1_000} within ${this.burst.windowMs ?? 1_000} ms): the kernel may drop events past its queue, so re-check the tree once it settles.`);
+        onOverflow(`A burst of changes (${burstEvents} within ${burstWindowMs} ms): the kernel may drop events past its queue, so re-check the tree once it settles.`);
       }
     });
     watcher.on('error', (error: unknown) => {
