@@ -122,11 +122,13 @@ stop_pid() {
   done
 }
 
-# stop_pids PID...: SIGTERM to all, SIGKILL to those still alive after 3 s.
+# stop_pids GRACE_TENTHS PID...: SIGTERM to all, SIGKILL to those still alive after the grace
+# period (in tenths of a second; 0 sends SIGKILL at once), then wait until they are gone.
 stop_pids() {
-  local i p alive
-  kill -TERM "$@" 2>/dev/null || true
-  for ((i = 0; i < 30; i++)); do
+  local grace="$1" i p alive
+  shift
+  ((grace == 0)) || kill -TERM "$@" 2>/dev/null || true
+  for ((i = 0; i < grace; i++)); do
     alive=0
     for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
     ((alive)) || return 0

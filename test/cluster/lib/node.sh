@@ -338,17 +338,17 @@ clean_iptables() {
 teardown() {
   local c pid pids=()
   # Nothing of a cluster's state is kept, so graceful shutdowns buy nothing (the API server alone
-  # would wait ~20 s for its watches): TERM everything at once, KILL what is still there after 3 s.
+  # would wait ~20 s for its watches): SIGKILL the Kubernetes components and etcd at once.
   for c in "${COMPONENTS_STOP_ORDER[@]}"; do
     if pid="$(pid_of "$c")"; then pids+=("$pid"); fi
   done
-  ((${#pids[@]} == 0)) || stop_pids "${pids[@]}"
+  ((${#pids[@]} == 0)) || stop_pids 0 "${pids[@]}"
   kill_pod_processes
   pids=()
   for c in containerd containerd-purge; do
     if pid="$(pid_of "$c")"; then pids+=("$pid"); fi
   done
-  ((${#pids[@]} == 0)) || stop_pids "${pids[@]}"
+  ((${#pids[@]} == 0)) || stop_pids 10 "${pids[@]}"
   # Whatever else carries our directory in its command line: containerd shims, strays of a crash.
   local rest
   rest="$(our_pids)"
