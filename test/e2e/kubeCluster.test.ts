@@ -378,12 +378,20 @@ describe('exec', () => {
     const out = collector();
     const stdin = new PassThrough();
     const p = await cluster.exec(ctx, ns, 'web', 'web', ['sh'], { stdin, stdout: out.stream, tty: true, size: { cols: 100, rows: 30 } });
-    stdin.write('stty size; tty\n');
-    await until(() => /30 100/.test(out.text()) && /\/dev\/pts\//.test(out.text()), 'stty size 30 100', 10_000);
+    // The size travels on its own channel and the kubelet applies it on its own schedule (kubectl
+    // has the same race): ask again until it has landed.
+    const askUntil = async (pattern: RegExp, what: string) => {
+      let asked = 0;
+      await until(() => {
+        if (pattern.test(out.text())) return true;
+        if (asked++ % 5 === 0) stdin.write('stty size; tty\n');
+        return false;
+      }, what, 10_000);
+    };
+    await askUntil(/30 100/, 'stty size 30 100');
+    expect(out.text()).toMatch(/\/dev\/pts\//);
     p.resize(120, 40);
-    await new Promise((r) => setTimeout(r, 200));
-    stdin.write('stty size\n');
-    await until(() => /40 120/.test(out.text()), 'stty size 40 120', 10_000);
+    await askUntil(/40 120/, 'stty size 40 120');
     stdin.write('exit 5\n');
     expect(await p.exited).toBe(5);
   });

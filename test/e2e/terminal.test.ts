@@ -155,9 +155,12 @@ describe('nhd/terminal over the protocol', () => {
       seen = t.stdout().length;
     };
     await atPrompt();
-    input(opened.terminalId, 'stty size\r');
-    await until(() => t.stdout().includes('24 80'), 'stty size to print "24 80"', WAIT_MS);
-    await atPrompt();
+    // Even the first size travels on its own channel: ask until it has landed.
+    for (let attempt = 0; attempt < 10 && !t.stdout().includes('24 80'); attempt++) {
+      input(opened.terminalId, 'stty size\r');
+      await atPrompt();
+    }
+    expect(t.stdout()).toContain('24 80');
     void client.connection.sendNotification(TerminalResizeNotification.method, { terminalId: opened.terminalId, cols: 132, rows: 43 });
     // The resize travels on its own channel and may land just after the next command runs: ask again.
     for (let attempt = 0; attempt < 10 && !t.stdout().includes('43 132'); attempt++) {
