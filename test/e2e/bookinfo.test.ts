@@ -69,6 +69,17 @@ describe('bookinfo-lite', () => {
     await cli.run(['port-forward', '--stop', 'all']);
   });
 
+  it('works as a new user types it, from the repository root, configured by the dev.nocalhost annotation', async () => {
+    const start = await cli.run(['dev', 'start', 'deployment/authors', '-n', ns.name], REPO);
+    expect(start.stderr).not.toMatch(/^nhd: /m);
+    expect(start.code).toBe(0);
+    expect(start.stdout).toMatch(/^deployment\/authors is in dev mode: pod authors-\S+, container authors, image docker\.io\/nhd\/dev-go:v1, source at \/home\/nocalhost-dev\n$/);
+    const ls = await cli.run(['exec', 'deployment/authors', '-n', ns.name, '--', 'ls', '-a'], REPO);
+    expect(ls).toMatchObject({ code: 0, stdout: '.\n..\n' });
+    const end = await cli.run(['dev', 'end', 'deployment/authors', '-n', ns.name], REPO);
+    expect(end).toMatchObject({ code: 0, stdout: 'Dev mode of deployment/authors ended; its original spec is restored.\n' });
+  });
+
   it('pushes workload changes to a watching client, dev state included', async () => {
     const daemon = await startSocketDaemon(tempHome(), [], { KUBECONFIG: process.env['KUBECONFIG']!, NHD_IDENTITY: 'carol@workstation' });
     const client = await connectSocketClient(daemon.socketPath);
