@@ -168,12 +168,14 @@ export class DevModeService {
       }
       session.state = 'ready';
       this.update(session);
+      this.deps.log.log('info', 'dev', 'dev mode started', { id: session.id, pod, image: dev.image });
       progress.done(`${describe(params)} is in dev mode (pod ${pod})`);
       return { ...session };
     } catch (error) {
       session.state = 'failed';
       session.error = error instanceof Error ? error.message : String(error);
       this.update(session);
+      this.deps.log.log('warn', 'dev', 'dev start failed', { id: session.id, error: session.error });
       progress.done('failed');
       throw error;
     }
@@ -219,6 +221,7 @@ export class DevModeService {
     await this.releaseHpas(scope, params, progress);
     this.deps.portForwards.stopFor(scope, params);
     this.forget(id);
+    this.deps.log.log('info', 'dev', 'dev mode ended', { id, owner: owner?.identity });
     progress.done(`${describe(params)} is restored`);
     return { ended: true, message: `Dev mode of ${describe(params)} ended; its original spec is restored.` };
   }
