@@ -14,10 +14,8 @@ import {
 import type { Daemon } from '../daemon';
 import { kubeCall, kubeCallAsync, resolveScope } from '../kubeScope';
 import { handler, type ClientHandle, type MethodTable } from './handler';
-import { arrayOf, boolean, finiteNumber, nonEmptyString, object, optional, progressToken, workloadKind } from './params';
+import { arrayOf, boolean, finiteNumber, nonEmptyString, object, optional, progressToken, scopeFields, workloadKind, workloadRefFields } from './params';
 
-const scopeFields = { context: optional(nonEmptyString), namespace: optional(nonEmptyString) };
-const refFields = { ...scopeFields, kind: workloadKind, name: nonEmptyString };
 
 /** Browsing, dev mode and app install: the methods that work on a cluster. */
 export function clusterMethods(daemon: Daemon): MethodTable {
@@ -75,7 +73,7 @@ export function clusterMethods(daemon: Daemon): MethodTable {
       DevStartRequest.method,
       handler(
         object({
-          ...refFields,
+          ...workloadRefFields,
           localDir: optional(nonEmptyString),
           container: optional(nonEmptyString),
           image: optional(nonEmptyString),
@@ -90,7 +88,7 @@ export function clusterMethods(daemon: Daemon): MethodTable {
     ],
     [
       DevEndRequest.method,
-      handler(object({ ...refFields, force: optional(boolean), workDoneToken: optional(progressToken) }), (p, { client, progress, signal }) =>
+      handler(object({ ...workloadRefFields, force: optional(boolean), workDoneToken: optional(progressToken) }), (p, { client, progress, signal }) =>
         daemon.dev.end(scopeOf(client, p), p, progress, signal),
       true),
     ],

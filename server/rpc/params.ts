@@ -84,3 +84,9 @@ export const workloadKind: Reader<WorkloadKind> = (v, at) => {
   const kind = typeof v === 'string' ? parseWorkloadKind(v) : undefined;
   return kind ?? fail(at, `one of ${WORKLOAD_KINDS.join(', ')}`, v);
 };
+
+/** The fields of a ClusterScope: where a request works. */
+export const scopeFields = { context: optional(nonEmptyString), namespace: optional(nonEmptyString) };
+
+/** The fields of a WorkloadRef. */
+export const workloadRefFields = { ...scopeFields, kind: workloadKind, name: nonEmptyString };

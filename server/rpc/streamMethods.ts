@@ -16,14 +16,8 @@ import type { Daemon } from '../daemon';
 import { resolveScope } from '../kubeScope';
 import type { TerminalClient } from '../terminal/terminalService';
 import { handler, type ClientHandle, type MethodTable } from './handler';
-import { arrayOf, boolean, integer, nonEmptyString, object, optional, readParams, string, workloadKind } from './params';
+import { arrayOf, boolean, integer, nonEmptyString, object, optional, readParams, string, workloadRefFields } from './params';
 
-const workloadFields = {
-  kind: workloadKind,
-  name: nonEmptyString,
-  context: optional(nonEmptyString),
-  namespace: optional(nonEmptyString),
-};
 
 const port = integer(1, 65535);
 
@@ -41,7 +35,7 @@ export function streamMethods(daemon: Daemon): MethodTable {
       TerminalOpenRequest.method,
       handler(
         object({
-          ...workloadFields,
+          ...workloadRefFields,
           container: optional(nonEmptyString),
           command: optional(arrayOf(string, true)),
           tty: optional(boolean),
@@ -64,7 +58,7 @@ export function streamMethods(daemon: Daemon): MethodTable {
     ],
     [
       PortForwardStartRequest.method,
-      handler(object({ ...workloadFields, localPort: integer(0, 65535), remotePort: port }), (p, { client }) =>
+      handler(object({ ...workloadRefFields, localPort: integer(0, 65535), remotePort: port }), (p, { client }) =>
         daemon.portForwards.start(resolveScope(clusterFor, client.scope, p), ref(p), p.localPort, p.remotePort),
       ),
     ],
@@ -74,7 +68,7 @@ export function streamMethods(daemon: Daemon): MethodTable {
       LogsStreamRequest.method,
       handler(
         object({
-          ...workloadFields,
+          ...workloadRefFields,
           container: optional(nonEmptyString),
           follow: optional(boolean),
           tailLines: optional(integer(0, Number.MAX_SAFE_INTEGER)),
