@@ -74,6 +74,7 @@ export class AppService {
     const objects = readManifests(params.dir);
     objects.sort((a, b) => rank(a.kind) - rank(b.kind));
     progress.begin(`Installing ${name}`, `${objects.length} objects into namespace ${scope.namespace}`, 0);
+    await this.ensureNamespace(scope, progress);
     const applied: AppObject[] = [];
     for (const [i, object] of objects.entries()) {
       if (signal.aborted) throw new CancelledError();
@@ -103,6 +104,14 @@ export class AppService {
     await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, CONFIG_MAP, recordName(name)));
     progress.done();
     return { objects };
+  }
+
+  /** Creates the target namespace when it does not exist yet, as `helm install --create-namespace` does. */
+  private async ensureNamespace(scope: Scope, progress: Progress): Promise<void> {
+    const type = { apiVersion: 'v1', kind: 'Namespace' };
+    if (await kubeCallAsync(() => scope.cluster.get(scope.context, '', type, scope.namespace))) return;
+    progress.report(`creating namespace ${scope.namespace}`);
+    await kubeCallAsync(() => scope.cluster.create(scope.context, { ...type, metadata: { name: scope.namespace } }));
   }
 
   private async writeRecord(scope: Scope, name: string, objects: AppObject[]): Promise<void> {

@@ -1,16 +1,19 @@
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WorkloadsWatchRequest, type WorkloadsDidChangeParams } from '../../protocol';
 import { REPO, connectSocketClient, startSocketDaemon, tempHome, until } from '../harness/daemon';
-import { apply, createNamespace, kubectlJson, nhdCli } from './support';
+import { apply, kubectlJson, nhdCli } from './support';
 
 /**
  * The sample app the way a new user meets nhd: app install, ls, dev start on authors with the
  * app's .nocalhost/config.yaml, exec, the config's port-forward, dev end, app uninstall; and
  * browsing pushed from watches.
  */
-const ns = createNamespace('nhd-bookinfo');
+// The namespace does not exist yet: app install creates it.
+const NS = `nhd-bookinfo-${Date.now().toString(36)}`;
+const ns = { name: NS, dispose: () => void spawnSync('kubectl', ['delete', 'namespace', NS, '--wait=false'], { env: process.env }) };
 const cli = nhdCli('carol@workstation');
 const APP = path.join(REPO, 'test/fixtures/bookinfo-lite');
 afterAll(() => {
