@@ -1,0 +1,248 @@
+/**
+ * One-way (`send`) file sync of a local directory to a sync agent, driven by a FileWatcher: an initial sync by
+ * indexes, then coalesced watcher batches, and a full re-plan whenever the watcher says events may be lost.
+ * Works through the ports only (AgentLink, FileWatcher, Logger); the local tree is read with node:fs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SyncSettings } from '../../protocol';
+import type { AgentLink, FileWatcher, IndexEntry, Logger, SyncOp, SyncOpError, WatchEvent } from '../ports';
+import { planBatch } from './batch';
+import { holdsDeletes } from './deleteProtection';
+import { makeIgnore } from './ignore';
+import { planInitialSync, planWithHashes } from './initialSync';
+import { hashFile, localIndex, statEntry } from './localIndex';
+import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
+
+/** What one applied batch did. */
+export interface SyncBatchReport {
+  /** `initial`: start(); `batch`: watcher events; `resync`: a full re-plan after the watcher overflowed. */
+  kind: 'initial' | 'batch' | 'resync';
+  /** Ops applied (writes, mkdirs, symlinks, chmods, deletes). */
+  files: number;
+  /** Content bytes written. */
+  bytes: number;
+  /** From the first event of the batch (or the start of the re-plan) to the agent's answer. */
+  ms: number;
+  errors: SyncOpError[];
+  /** Deletes held by deleteProtection: not applied, the far side keeps these paths. */
+  held: string[];
+}
+
+export interface SyncSessionOptions {
+  localDir: string;
+  link: AgentLink;
+  watcher: FileWatcher;
+  settings: Pick<SyncSettings, 'mode' | 'filePattern' | 'ignoreFilePattern' | 'deleteProtection'>;
+  log: Logger;
+  onBatch: (report: SyncBatchReport) => void;
+  /** How long events are gathered before a batch is planned; default 5 ms. */
+  coalesceMs?: number;
+  /** After an overflow, how long the tree must be quiet before it is re-read; default 300 ms. */
+  settleMs?: number;
+}
+
+export class SyncSession {
+  private readonly root: string;
+  private readonly ignored: IgnoreMatcher;
+  /** What was last synced: the far side holds these paths because nhd put them there. */
+  private base = new Map<string, IndexEntry>();
+  private pending: WatchEvent[] = [];
+  private firstEventAt = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncWanted = false;
+  private work: Promise<void> = Promise.resolve();
+  private watching: { close(): Promise<void> } | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: SyncSessionOptions) {
+    this.root = path.resolve(options.localDir);
+    const { mode, filePattern, ignoreFilePattern } = options.settings;
+    let gitignoreText: string | undefined;
+    if (mode === 'gitIgnore') {
+      try {
+        gitignoreText = fs.readFileSync(path.join(this.root, '.gitignore'), 'utf8');
+      } catch {
+        gitignoreText = '';
+      }
+    }
+    this.ignored = makeIgnore({ mode, filePattern, ignoreFilePattern, ...(gitignoreText !== undefined ? { gitignoreText } : {}) });
+  }
+
+  /** The index of the last sync (paths nhd put on the far side), for tests and status. */
+  get synced(): readonly IndexEntry[] {
+    return [...this.base.values()];
+  }
+
+  /**
+   * Watches (events that arrive meanwhile are kept), syncs the whole tree once, then applies changes as they
+   * come. Resolves when the initial sync was applied.
+   */
+  async start(): Promise<SyncBatchReport> {
+    this.watching = await this.options.watcher.watch(
+      this.root,
+      { ignored: this.ignored },
+      (events) => this.onEvents(events),
+      (reason) => this.onOverflow(reason),
+    );
+    let report: SyncBatchReport | undefined;
+    await this.enqueue(async () => {
+      report = await this.fullSync('initial');
+    });
+    if (!report) throw new Error('The initial sync did not run.');
+    return report;
+  }
+
+  /** Stops watching and waits for the batch in flight; the link stays open (its owner closes it). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.pending = [];
+    await this.watching?.close();
+    await this.work;
+  }
+
+  /** Resolves once everything seen so far has been applied (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const current = this.work;
+      await current;
+      if (current === this.work && !this.flushTimer && !this.resyncTimer && this.pending.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.work.then(task).catch((error: unknown) => {
+      this.options.log.log('error', 'dev', 'File sync failed', { error: error instanceof Error ? error.message : String(error) });
+    });
+    this.work = run;
+    return run;
+  }
+
+  private onEvents(events: WatchEvent[]): void {
+    if (this.stopped) return;
+    if (this.resyncWanted) {
+      this.scheduleResync();
+      return;
+    }
+    if (this.pending.length === 0) this.firstEventAt = performance.now();
+    this.pending.push(...events);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      const batch = this.pending;
+      const at = this.firstEventAt;
+      this.pending = [];
+      if (batch.length > 0 && !this.resyncWanted) void this.enqueue(() => this.applyEvents(batch, at));
+    }, this.options.coalesceMs ?? 5);
+  }
+
+  private onOverflow(reason: string): void {
+    if (this.stopped) return;
+    this.options.log.log('warn', 'dev', 'File sync re-reads the tree', { reason });
+    // The re-plan covers whatever the events said.
+    this.resyncWanted = true;
+    this.pending = [];
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.scheduleResync();
+  }
+
+  /** A re-plan once the tree has been quiet for settleMs (a burst is still under way). */
+  private scheduleResync(): void {
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      this.resyncWanted = false;
+      void this.enqueue(async () => {
+        await this.fullSync('resync');
+      });
+    }, this.options.settleMs ?? 300);
+  }
+
+  /** Both indexes, the planner (hashing where size and mtime disagree), deleteProtection, apply. */
+  private async fullSync(kind: 'initial' | 'resync'): Promise<SyncBatchReport> {
+    const startedAt = performance.now();
+    const local = localIndex(this.root, this.ignored);
+    const remote = await this.options.link.index();
+    const planOptions = { ignored: this.ignored, base: [...this.base.values()] };
+    const first = planInitialSync(local, remote, planOptions);
+    let ops = first.ops;
+    let localHashed = local;
+    if (first.needHash.length > 0) {
+      const wanted = new Set(first.needHash);
+      localHashed = await Promise.all(
+        local.map(async (entry) => {
+          if (!wanted.has(entry.path)) return entry;
+          const hash = await hashFile(path.join(this.root, entry.path));
+          return hash === undefined ? entry : { ...entry, hash };
+        }),
+      );
+      const remoteHashed = await this.options.link.index({ hash: first.needHash });
+      ops = planWithHashes(localHashed, remoteHashed, planOptions);
+    }
+    const remoteKept = withoutIgnored(remote, this.ignored);
+    const report = await this.applyPlan(kind, ops, remoteKept, startedAt);
+    // The far side now holds the local tree, plus any held deletes.
+    const base = new Map(local.map((entry) => [entry.path, entry]));
+    const failed = new Set(report.errors.map((e) => e.path));
+    for (const p of failed) base.delete(p);
+    for (const held of report.held) for (const entry of remoteKept) if (entry.path === held || isUnder(entry.path, held)) base.set(entry.path, entry);
+    this.base = base;
+    return report;
+  }
+
+  private async applyEvents(events: WatchEvent[], firstEventAt: number): Promise<void> {
+    if (this.stopped) return;
+    const planned = planBatch(events, (rel) => {
+      if (this.ignored(rel, false) && this.ignored(rel, true)) return undefined;
+      if (ancestorsOf(rel).some((dir) => this.ignored(dir, true))) return undefined;
+      const entry = statEntry(this.root, rel);
+      if (!entry || this.ignored(rel, entry.kind === 'dir')) return undefined;
+      return entry;
+    });
+    // In send mode only what nhd put on the far side is deleted there.
+    const ops = planned.filter((op) => op.op !== 'delete' || this.base.has(op.path));
+    if (ops.length === 0) return;
+    const report = await this.applyPlan('batch', ops, [...this.base.values()], firstEventAt);
+    const failed = new Set(report.errors.map((e) => e.path));
+    const heldPaths = new Set(report.held);
+    for (const op of ops) {
+      if (op.op === 'rename') continue;
+      if (failed.has(op.path)) continue;
+      if (op.op === 'delete') {
+        if (heldPaths.has(op.path)) continue;
+        this.base.delete(op.path);
+        for (const p of [...this.base.keys()]) if (isUnder(p, op.path)) this.base.delete(p);
+      } else {
+        const entry = statEntry(this.root, op.path);
+        if (entry) this.base.set(op.path, entry);
+      }
+    }
+  }
+
+  /** Applies a plan, holding its deletes when deleteProtection says they would empty the far side; reports it. */
+  private async applyPlan(kind: SyncBatchReport['kind'], planned: PlannedOp[], otherSide: readonly IndexEntry[], since: number): Promise<SyncBatchReport> {
+    let held: string[] = [];
+    let toApply = planned;
+    if (this.options.settings.deleteProtection && holdsDeletes(planned, otherSide)) {
+      held = planned.filter((op) => op.op === 'delete').map((op) => (op as { path: string }).path);
+      toApply = planned.filter((op) => op.op !== 'delete');
+      this.options.log.log('warn', 'dev', 'File sync held deletes that would remove most of the far side', { count: held.length });
+    }
+    const ops = toApply.map((op) => this.toSyncOp(op));
+    const result = ops.length > 0 ? await this.options.link.apply(ops) : { applied: 0, bytes: 0, errors: [] };
+    const report: SyncBatchReport = { kind, files: result.applied, bytes: result.bytes, ms: performance.now() - since, errors: result.errors, held };
+    if (result.errors.length > 0) this.options.log.log('warn', 'dev', 'File sync ops failed', { errors: result.errors.slice(0, 10) });
+    if (!this.stopped || kind === 'initial') this.options.onBatch(report);
+    return report;
+  }
+
+  private toSyncOp(op: PlannedOp): SyncOp {
+    if (op.op !== 'write') return op;
+    const abs = path.join(this.root, op.source ?? op.path);
+    return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size, open: () => fs.createReadStream(abs) };
+  }
+}
