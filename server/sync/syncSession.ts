@@ -228,7 +228,9 @@ export class SyncSession {
     let held: string[] = [];
     let toApply = planned;
     if (this.options.settings.deleteProtection && holdsDeletes(planned, otherSide)) {
-      held = planned.filter((op) => op.op === 'delete').map((op) => (op as { path: string }).path);
+      const deletes = new Set(planned.flatMap((op) => (op.op === 'delete' ? [op.path] : [])));
+      // Reported as the user sees them: a held directory stands for everything under it.
+      held = [...deletes].filter((p) => !ancestorsOf(p).some((dir) => deletes.has(dir))).sort();
       toApply = planned.filter((op) => op.op !== 'delete');
       this.options.log.log('warn', 'dev', 'File sync held deletes that would remove most of the far side', { count: held.length });
     }
