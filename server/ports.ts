@@ -15,6 +15,7 @@ export type LogTag =
   | 'config'
   | 'kube'
   | 'dev'
+  | 'sync'
   | 'terminal'
   | 'portForward'
   | 'logs'

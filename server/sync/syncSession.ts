@@ -116,7 +116,7 @@ export class SyncSession {
 
   private enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.work.then(task).catch((error: unknown) => {
-      this.options.log.log('error', 'dev', 'File sync failed', { error: error instanceof Error ? error.message : String(error) });
+      this.options.log.log('error', 'sync', 'File sync failed', { error: error instanceof Error ? error.message : String(error) });
     });
     this.work = run;
     return run;
@@ -141,7 +141,7 @@ export class SyncSession {
 
   private onOverflow(reason: string): void {
     if (this.stopped) return;
-    this.options.log.log('warn', 'dev', 'File sync re-reads the tree', { reason });
+    this.options.log.log('warn', 'sync', 'File sync re-reads the tree', { reason });
     // The re-plan covers whatever the events said.
     this.resyncWanted = true;
     this.pending = [];
@@ -232,12 +232,12 @@ export class SyncSession {
       // Reported as the user sees them: a held directory stands for everything under it.
       held = [...deletes].filter((p) => !ancestorsOf(p).some((dir) => deletes.has(dir))).sort();
       toApply = planned.filter((op) => op.op !== 'delete');
-      this.options.log.log('warn', 'dev', 'File sync held deletes that would remove most of the far side', { count: held.length });
+      this.options.log.log('warn', 'sync', 'File sync held deletes that would remove most of the far side', { count: held.length });
     }
     const ops = toApply.map((op) => this.toSyncOp(op));
     const result = ops.length > 0 ? await this.options.link.apply(ops) : { applied: 0, bytes: 0, errors: [] };
     const report: SyncBatchReport = { kind, files: result.applied, bytes: result.bytes, ms: performance.now() - since, errors: result.errors, held };
-    if (result.errors.length > 0) this.options.log.log('warn', 'dev', 'File sync ops failed', { errors: result.errors.slice(0, 10) });
+    if (result.errors.length > 0) this.options.log.log('warn', 'sync', 'File sync ops failed', { errors: result.errors.slice(0, 10) });
     if (!this.stopped || kind === 'initial') this.options.onBatch(report);
     return report;
   }
