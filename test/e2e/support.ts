@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { nhdEnv, runCli, tempHome } from '../harness/daemon';
+import { NHD, nhdEnv, runCli, tempHome } from '../harness/daemon';
 
 /**
  * Helpers for tests on the real local cluster. globalSetup.ts has started it and put its
@@ -43,10 +43,10 @@ export function nhdCli(identity = 'e2e@nhd-test') {
     run: (args: string[], cwd?: string) => runCli(args, env, cwd),
     /** Stops this CLI's daemon, if one runs. */
     stop: () => {
-      const pidFile = path.join(home, 'nhd.sock');
-      if (!fs.existsSync(pidFile)) return;
+      // No socket: this CLI never started a daemon.
+      if (!fs.existsSync(path.join(home, 'nhd.sock'))) return;
       try {
-        const out = execFileSync(process.execPath, [path.resolve(import.meta.dirname, '../../dist/nhd.js'), 'status', '--json'], { env, encoding: 'utf8' });
+        const out = execFileSync(process.execPath, [NHD, 'status', '--json'], { env, encoding: 'utf8' });
         process.kill(JSON.parse(out).pid, 'SIGTERM');
       } catch {
         // No daemon.
