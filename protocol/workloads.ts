@@ -5,6 +5,19 @@ import type { NoParams } from './types';
 export type WorkloadKind = 'deployment' | 'statefulset' | 'daemonset' | 'job' | 'cronjob' | 'pod';
 
 /**
+ * Every spelling of a kind that clients may accept from people, as kubectl does (`deploy`, `sts`,
+ * `ds`, `cj`, `po`, plurals), lower case. The daemon accepts them in `kind` params too.
+ */
+export const WORKLOAD_KIND_SPELLINGS: Readonly<Record<string, WorkloadKind>> = {
+  deployment: 'deployment', deployments: 'deployment', deploy: 'deployment',
+  statefulset: 'statefulset', statefulsets: 'statefulset', sts: 'statefulset',
+  daemonset: 'daemonset', daemonsets: 'daemonset', ds: 'daemonset',
+  job: 'job', jobs: 'job',
+  cronjob: 'cronjob', cronjobs: 'cronjob', cj: 'cronjob',
+  pod: 'pod', pods: 'pod', po: 'pod',
+};
+
+/**
  * Where to look in the cluster. Absent fields fall back to the connection's initializationOptions,
  * then to kubectl's defaults (KUBECONFIG, current-context, the context's namespace).
  */

@@ -1,4 +1,4 @@
-import type { WorkloadKind } from '../../protocol';
+import { WORKLOAD_KIND_SPELLINGS, type WorkloadKind } from '../../protocol';
 import type { KubeObject, ResourceType } from '../ports';
 
 /**
@@ -28,21 +28,7 @@ export const WORKLOAD_KINDS = Object.keys(KINDS) as WorkloadKind[];
 
 /** Reads `deployment`, `Deployment`, `deploy`, `deployments`, `sts`, `ds`, `cj`, `po` as kubectl does. */
 export function parseWorkloadKind(text: string): WorkloadKind | undefined {
-  const t = text.toLowerCase();
-  const aliases: Record<string, WorkloadKind> = {
-    deploy: 'deployment',
-    deployments: 'deployment',
-    sts: 'statefulset',
-    statefulsets: 'statefulset',
-    ds: 'daemonset',
-    daemonsets: 'daemonset',
-    jobs: 'job',
-    cj: 'cronjob',
-    cronjobs: 'cronjob',
-    po: 'pod',
-    pods: 'pod',
-  };
-  return (t in KINDS ? (t as WorkloadKind) : undefined) ?? aliases[t];
+  return WORKLOAD_KIND_SPELLINGS[text.toLowerCase()];
 }
 
 /** The pod template of a workload (the Pod itself for a bare Pod), or undefined if malformed. */
