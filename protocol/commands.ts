@@ -18,6 +18,8 @@ export const Commands = {
   'nhd.dev.start': 'nhd/dev/start',
   'nhd.dev.end': 'nhd/dev/end',
   'nhd.dev.status': 'nhd/dev/status',
+  'nhd.sync.status': 'nhd/sync/status',
+  'nhd.sync.resync': 'nhd/sync/resync',
   'nhd.portForward.start': 'nhd/portForward/start',
   'nhd.portForward.list': 'nhd/portForward/list',
   'nhd.portForward.stop': 'nhd/portForward/stop',

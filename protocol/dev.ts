@@ -9,6 +9,12 @@ export interface DevStartParams extends WorkloadRef, WorkDoneParams {
    * it (or without a config there) the workload's `dev.nocalhost` annotation does, then the flags.
    */
   localDir?: string;
+  /**
+   * Mirror localDir into workDir while the session lives (the config's sync settings). Default: true when
+   * localDir or a parent of it holds a `.nocalhost/config.yaml`, so a stray working directory is never
+   * uploaded by accident.
+   */
+  sync?: boolean;
   /** The container to develop in (default: the config's, else the workload's first). */
   container?: string;
   /** The dev image, overriding the config. */

@@ -40,6 +40,9 @@ export const ErrorCode = {
   /** A manifest cannot be read or parsed; the message names the file and place. */
   ManifestInvalid: 1112,
 
+  /** File sync could not start or continue (the agent did not start, the first sync failed); the message says why. */
+  SyncFailed: 1201,
+
   /** No dev config was found where it was looked for. */
   ConfigNotFound: 1501,
   /** The dev config has errors; `data` carries the diagnostics. */

@@ -14,6 +14,7 @@ export * from './status';
 export * from './config';
 export * from './workloads';
 export * from './dev';
+export * from './sync';
 export * from './portForward';
 export * from './terminal';
 export * from './logs';

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { ErrorCode } from '../protocol';
 import { NhdError } from './errors';
-import type { Cluster, Logger } from './ports';
+import type { AgentLauncher, Cluster, FileWatcher, Logger } from './ports';
+import { SyncService } from './sync/syncService';
 import { AppService } from './app/appService';
 import { DevModeService } from './devMode/devModeService';
 import { WorkloadsService } from './workloads/workloadsService';
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   createCluster?: (kubeconfig: string | undefined) => Cluster;
   /** Who this daemon acts for, as `user@host` (default: the OS user and host, or NHD_IDENTITY). */
   identity?: string;
+  /** File sync's edges: the local watcher and the agent in the sidecar. Absent: dev sessions do not sync. */
+  fileSync?: { watcher: FileWatcher; launchAgent: AgentLauncher };
 }
 
 interface DaemonEvents {
@@ -67,6 +70,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly terminals: TerminalService;
   readonly portForwards: PortForwardService;
   readonly logs = new LogsService();
+  readonly sync: SyncService;
   /** Things besides clients that keep the daemon alive (port-forwards, ...): each counts its own. */
   private readonly holders: (() => number)[] = [];
 
@@ -89,12 +93,22 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       this.portForwards.dispose();
       this.terminals.dispose();
     });
+    const fileSync = options.fileSync;
+    this.sync = new SyncService({
+      log: this.log,
+      watcher: fileSync?.watcher ?? { watch: () => Promise.reject(new Error('This daemon was built without file sync.')) },
+      launchAgent: fileSync?.launchAgent ?? (() => Promise.reject(new Error('This daemon was built without file sync.'))),
+      onChange: (status) => this.broadcast('nhd/sync/didChange', status),
+      now: this.now,
+    });
+    this.once('stopRequested', () => void this.sync.stopAll());
     this.dev = new DevModeService({
       log: this.log,
       identity: this.identity,
       sessionId: this.sessionId,
       now: this.now,
       portForwards: this.portForwards,
+      ...(fileSync ? { sync: this.sync } : {}),
       onSessionChange: (session) => {
         this.broadcast('nhd/dev/didChange', session);
         this.emit('statusChanged');

@@ -9,6 +9,6 @@
 export { Daemon, type DaemonOptions } from './daemon';
 export { NhdError } from './errors';
 export { FileLogger } from './fileLogger';
-export type { Logger, LogLevel, LogTag } from './ports';
+export type { AgentTarget, Cluster, Logger, LogLevel, LogTag } from './ports';
 export { serveClient, MAX_MESSAGE_BYTES, type ClientStreams } from './rpc/clientConnection';
 export { listenOnUnixSocket, ensurePrivateDirectory } from './rpc/socketListener';

@@ -229,6 +229,17 @@ export interface AgentLink {
   close(): void;
 }
 
+/** Where a sync agent runs: the sidecar of a dev pod. */
+export interface AgentTarget {
+  context: string;
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+/** Starts the sync agent in a container with `root` as its root and connects to it (adapters/agent). */
+export type AgentLauncher = (cluster: Cluster, target: AgentTarget, root: string) => Promise<AgentLink>;
+
 /** A change under a watched root, path relative with `/` separators. */
 export interface WatchEvent {
   kind: 'add' | 'change' | 'unlink' | 'addDir' | 'unlinkDir';
@@ -241,6 +252,11 @@ export interface WatchEvent {
  * caller re-reads the tree instead of trusting the events.
  */
 export interface FileWatcher {
+  /**
+   * Checked before watching a tree of this many directories: a message when it comes close to an OS
+   * limit (inotify watches), which would make the watcher miss changes silently.
+   */
+  capacityWarning?(directories: number): string | undefined;
   watch(
     root: string,
     options: { ignored: (relativePath: string, isDirectory: boolean) => boolean },

@@ -3,7 +3,7 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { watch as chokidarWatch } from 'chokidar';
 import type { FileWatcher, WatchEvent } from '../../server/ports';
-import { raiseWatchLimitAdvice } from './inotify';
+import { checkWatchLimit, raiseWatchLimitAdvice } from './inotify';
 
 type Ignored = (relativePath: string, isDirectory: boolean) => boolean;
 
@@ -91,6 +91,10 @@ class BurstDetector {
  */
 export class ChokidarFileWatcher implements FileWatcher {
   constructor(private readonly burst: BurstOptions = {}) {}
+
+  capacityWarning(directories: number): string | undefined {
+    return checkWatchLimit(directories);
+  }
 
   async watch(
     root: string,

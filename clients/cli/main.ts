@@ -9,6 +9,7 @@ import { execCommand } from './commands/exec';
 import { logsCommand } from './commands/logs';
 import { portForwardCommand } from './commands/portForward';
 import { lsCommand } from './commands/ls';
+import { syncCommand } from './commands/sync';
 import type { ServeOptions } from './serve';
 import { UsageError, parse } from './usage';
 import { VERSION } from './version';
@@ -33,8 +34,14 @@ Usage:
                                    check a .nocalhost/config.yaml; exit 1 on errors
   nhd ls [-n NS] [--context C] [--json]
                                    workloads with readiness and dev state
-  nhd dev start KIND/NAME [-n NS] [--local-dir DIR] [--image I] [-c C] [--work-dir D] [--force] [--json]
+  nhd dev start KIND/NAME [-n NS] [--local-dir DIR] [--no-sync] [--image I] [-c C] [--work-dir D] [--force] [--json]
                                    put a workload into dev mode (config: DIR/.nocalhost/config.yaml)
+                                   and sync DIR into the container (default DIR: the working
+                                   directory, synced when it has a .nocalhost config)
+  nhd sync status [--watch] [--json]
+                                   file sync of each dev session: state, last batch, latency
+  nhd sync resync KIND/NAME [-n NS] [--allow-deletes]
+                                   compare both sides now; apply deletes deleteProtection held
   nhd dev end KIND/NAME [-n NS] [--force]
                                    restore the workload exactly as it was
   nhd dev status [--json]          dev sessions this daemon holds
@@ -79,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
       return lsCommand(rest);
     case 'dev':
       return devCommand(rest);
+    case 'sync':
+      return syncCommand(rest);
     case 'app':
       return appCommand(rest);
     case 'exec':

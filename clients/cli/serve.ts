@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import { format } from 'node:util';
+import { startExecAgent } from '../../adapters/agent';
 import { KubeCluster } from '../../adapters/kube';
-import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type Logger } from '../../server';
+import { ChokidarFileWatcher } from '../../adapters/watch';
+import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type AgentTarget, type Cluster, type Logger } from '../../server';
 import { MAX_SOCKET_PATH, nhdPaths } from './paths';
 import { VERSION } from './version';
 
@@ -109,6 +111,11 @@ function kube(log: Logger) {
   return {
     createCluster: (kubeconfig: string | undefined) => new KubeCluster({ logger: log, ...(kubeconfig ? { kubeconfig } : {}) }),
     ...(identity ? { identity } : {}),
+    fileSync: {
+      watcher: new ChokidarFileWatcher(),
+      launchAgent: (cluster: Cluster, target: AgentTarget, root: string) =>
+        startExecAgent(cluster, target, root, { onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
+    },
   };
 }
 

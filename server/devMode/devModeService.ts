@@ -7,6 +7,7 @@ import {
   type DevSession,
   type DevSettings,
   type DevStartParams,
+  type SyncStatus,
   type WorkloadKind,
   type WorkloadRef,
 } from '../../protocol';
@@ -15,10 +16,11 @@ import { CancelledError, NhdError, throwIfAborted } from '../errors';
 import type { KubeObject, Logger } from '../ports';
 import type { Progress } from '../rpc/progress';
 import { describe, getWorkload, kubeCallAsync, toNhdError, type Scope } from '../kubeScope';
-import { devPodSelector } from '../workloadPods';
+import type { SyncStartParams } from '../sync/syncService';
+import { choosePod, devPodSelector, isPodReady } from '../workloadPods';
 import { ANNOTATION, DEV_HASH_ANNOTATION, backupConfigMapName, cronDevJobName, readJsonAnnotation, readOwner } from './annotations';
 import { KINDS, podTemplate } from './kinds';
-import { freshCopy, originalOf, planDevEnd, planDevStart } from './plan';
+import { SIDECAR_NAME, SIDECAR_ROOT, freshCopy, originalOf, planDevEnd, planDevStart } from './plan';
 import { assessDevPod } from './podStatus';
 
 /** The sync sidecar's image when the config names none; the local test cluster provides it. */
@@ -36,6 +38,11 @@ export interface DevModeDeps {
   now: () => number;
   /** Called whenever a session changes, so clients hear of it. */
   onSessionChange: (session: DevSession) => void;
+  /** The local directory is synced into the dev container while the session lives (omitted: no sync). */
+  sync?: {
+    start(params: SyncStartParams, onProgress: (message: string) => void): Promise<SyncStatus>;
+    stop(sessionId: string): Promise<void>;
+  };
   /** The config's portForward pairs start with the session and stop with it. */
   portForwards: {
     startFromConfig(scope: Scope, ref: WorkloadRef, pairs: string[]): Promise<unknown>;
@@ -166,6 +173,32 @@ export class DevModeService {
           progress.report(warning);
         }
       }
+      const syncWanted = params.sync ?? (params.localDir !== undefined && findDevConfigFile(params.localDir) !== undefined);
+      if (params.localDir && syncWanted && this.deps.sync) {
+        progress.report(`syncing ${params.localDir} to ${dev.workDir}`, 90);
+        try {
+          const sync = await this.deps.sync.start(
+            {
+              sessionId: session.id,
+              scope,
+              localDir: params.localDir,
+              remoteDir: dev.workDir,
+              settings: dev.sync,
+              pod,
+              container: SIDECAR_NAME,
+              agentRoot: SIDECAR_ROOT,
+              findPod: () => this.currentDevPod(scope, params),
+            },
+            (message) => progress.report(message),
+          );
+          if (sync.warnings.length > 0) session.warnings = [...(session.warnings ?? []), ...sync.warnings];
+        } catch (error) {
+          // Dev mode is up and the session can be resynced; say what failed rather than undo it.
+          const warning = error instanceof Error ? error.message : String(error);
+          session.warnings = [...(session.warnings ?? []), warning];
+          progress.report(warning);
+        }
+      }
       session.state = 'ready';
       this.update(session);
       this.deps.log.log('info', 'dev', 'dev mode started', { id: session.id, pod, image: dev.image });
@@ -201,6 +234,7 @@ export class DevModeService {
     if (owner && owner.identity !== this.deps.identity && !params.force) throw this.ownedByOther(params, owner, 'end');
     const session = this.sessions.get(id);
     if (session) this.update({ ...session, state: 'ending' });
+    await this.deps.sync?.stop(id);
 
     if (info.strategy === 'replace') {
       progress.report(`restoring the original spec of ${describe(params)}`, 30);
@@ -442,6 +476,18 @@ export class DevModeService {
       signal.removeEventListener('abort', stop);
       watchAbort.abort();
     }
+  }
+
+  /** The ready dev pod of a workload in dev mode now (it changes when the pod restarts). */
+  private async currentDevPod(scope: Scope, ref: WorkloadRef): Promise<string> {
+    const workload = await getWorkload(scope, ref);
+    const selector = ref.kind === 'pod' ? 'nhd.dev/dev-pod=true' : devPodSelector(ref.kind, workload);
+    const pods = await kubeCallAsync(() => scope.cluster.list(scope.context, scope.namespace, POD, selector));
+    const pod = choosePod(pods.filter((p) => ref.kind !== 'pod' || p.metadata.name === ref.name));
+    if (!pod || !isPodReady(pod)) throw new NhdError(ErrorCode.PodNotRunning, `${describe(ref)} has no ready dev pod yet.`);
+    const session = this.sessions.get(sessionId(scope, ref));
+    if (session && session.pod !== pod.metadata.name) this.update({ ...session, pod: pod.metadata.name });
+    return pod.metadata.name;
   }
 
   private ownedByOther(ref: WorkloadRef, owner: DevOwner, action: 'start' | 'end'): NhdError {

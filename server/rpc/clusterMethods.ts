@@ -5,6 +5,8 @@ import {
   DevStartRequest,
   DevStatusRequest,
   KubeContextsRequest,
+  SyncResyncRequest,
+  SyncStatusRequest,
   KubeNamespacesRequest,
   WorkloadsDidChangeNotification,
   WorkloadsListRequest,
@@ -75,6 +77,7 @@ export function clusterMethods(daemon: Daemon): MethodTable {
         object({
           ...workloadRefFields,
           localDir: optional(nonEmptyString),
+          sync: optional(boolean),
           container: optional(nonEmptyString),
           image: optional(nonEmptyString),
           workDir: optional(nonEmptyString),
@@ -93,6 +96,13 @@ export function clusterMethods(daemon: Daemon): MethodTable {
       true),
     ],
     [DevStatusRequest.method, handler(object({}), () => ({ sessions: daemon.dev.list() }))],
+    [SyncStatusRequest.method, handler(object({}), () => ({ sessions: daemon.sync.list() }))],
+    [
+      SyncResyncRequest.method,
+      handler(object({ sessionId: nonEmptyString, allowDeletes: optional(boolean) }), (p) =>
+        daemon.sync.resync(p.sessionId, p.allowDeletes ? { allowDeletes: true } : {}),
+      ),
+    ],
     [
       AppInstallRequest.method,
       handler(

@@ -63,3 +63,25 @@ export async function hashFile(abs: string): Promise<string | undefined> {
     stream.on('end', () => resolve(hash.digest('hex')));
   });
 }
+
+/** How many directories a watcher of `root` would watch (ignored ones are not entered); cheap, no stat. */
+export function countDirectories(root: string, ignored?: IgnoreMatcher): number {
+  let count = 1;
+  const walk = (dirRel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dirRel === '' ? root : path.join(root, dirRel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const rel = dirRel === '' ? entry.name : `${dirRel}/${entry.name}`;
+      if (ignored?.(rel, true)) continue;
+      count++;
+      walk(rel);
+    }
+  };
+  walk('');
+  return count;
+}

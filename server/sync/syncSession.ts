@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import type { SyncSettings } from '../../protocol';
 import type { AgentLink, FileWatcher, IndexEntry, Logger, SyncOp, SyncOpError, WatchEvent } from '../ports';
 import { planBatch } from './batch';
-import { holdsDeletes } from './deleteProtection';
+import { DELETE_PROTECTION_MINIMUM, holdsDeletes } from './deleteProtection';
 import { makeIgnore } from './ignore';
 import { planInitialSync, planWithHashes } from './initialSync';
-import { hashFile, localIndex, statEntry } from './localIndex';
+import { countDirectories, hashFile, localIndex, statEntry } from './localIndex';
 import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
 
 /** What one applied batch did. */
@@ -27,7 +27,16 @@ export interface SyncBatchReport {
   errors: SyncOpError[];
   /** Deletes held by deleteProtection: not applied, the far side keeps these paths. */
   held: string[];
+  /** Up to 20 of the paths applied, for display. */
+  paths: string[];
 }
+
+/** How long a batch with a few deletes waits for more (an `rm -rf` starting). */
+const DELETE_PEEK_MS = 30;
+/** A batch with many deletes is applied once no event came for this long... */
+const DELETE_SETTLE_MS = 200;
+/** ...or after this long, whichever comes first. */
+const DELETE_MAX_WAIT_MS = 2_000;
 
 export interface SyncSessionOptions {
   localDir: string;
@@ -48,6 +57,7 @@ export class SyncSession {
   /** What was last synced: the far side holds these paths because nhd put them there. */
   private base = new Map<string, IndexEntry>();
   private pending: WatchEvent[] = [];
+  private pendingDeletes = 0;
   private firstEventAt = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -55,8 +65,14 @@ export class SyncSession {
   private work: Promise<void> = Promise.resolve();
   private watching: { close(): Promise<void> } | undefined;
   private stopped = false;
+  private link: AgentLink;
+  /** What works but deserves attention (the inotify limit is close), for status. */
+  readonly warnings: string[] = [];
+  /** Between detach() and attach(): the agent is unreachable, changes wait for the resync. */
+  private detached = false;
 
   constructor(private readonly options: SyncSessionOptions) {
+    this.link = options.link;
     this.root = path.resolve(options.localDir);
     const { mode, filePattern, ignoreFilePattern } = options.settings;
     let gitignoreText: string | undefined;
@@ -80,6 +96,11 @@ export class SyncSession {
    * come. Resolves when the initial sync was applied.
    */
   async start(): Promise<SyncBatchReport> {
+    const warning = this.options.watcher.capacityWarning?.(countDirectories(this.root, this.ignored));
+    if (warning) {
+      this.warnings.push(warning);
+      this.options.log.log('warn', 'sync', 'The watcher is close to the inotify limit', { warning });
+    }
     this.watching = await this.options.watcher.watch(
       this.root,
       { ignored: this.ignored },
@@ -88,7 +109,7 @@ export class SyncSession {
     );
     let report: SyncBatchReport | undefined;
     await this.enqueue(async () => {
-      report = await this.fullSync('initial');
+      report = await this.fullSync('initial', false);
     });
     if (!report) throw new Error('The initial sync did not run.');
     return report;
@@ -102,6 +123,34 @@ export class SyncSession {
     this.pending = [];
     await this.watching?.close();
     await this.work;
+  }
+
+  /**
+   * The agent is gone (its pod restarted, the stream broke): changes are no longer sent, only
+   * remembered as "resync needed". attach() brings a new link and resyncs by index.
+   */
+  detach(): void {
+    this.detached = true;
+    this.pending = [];
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /** Continues on a new link with a sync by index, which covers whatever changed while detached. */
+  async attach(link: AgentLink): Promise<SyncBatchReport> {
+    this.link = link;
+    this.detached = false;
+    return this.resync();
+  }
+
+  /** A sync by index now; `allowDeletes` applies, this once, the deletes deleteProtection would hold. */
+  async resync(options: { allowDeletes?: boolean } = {}): Promise<SyncBatchReport> {
+    let report: SyncBatchReport | undefined;
+    await this.enqueue(async () => {
+      report = await this.fullSync('resync', options.allowDeletes ?? false);
+    });
+    if (!report) throw new Error('The resync did not run; see the log.');
+    return report;
   }
 
   /** Resolves once everything seen so far has been applied (tests). */
@@ -123,24 +172,41 @@ export class SyncSession {
   }
 
   private onEvents(events: WatchEvent[]): void {
-    if (this.stopped) return;
+    if (this.stopped || this.detached) return;
     if (this.resyncWanted) {
       this.scheduleResync();
       return;
     }
-    if (this.pending.length === 0) this.firstEventAt = performance.now();
+    const now = performance.now();
+    if (this.pending.length === 0) {
+      this.firstEventAt = now;
+      this.pendingDeletes = 0;
+    }
     this.pending.push(...events);
-    this.flushTimer ??= setTimeout(() => {
-      this.flushTimer = undefined;
-      const batch = this.pending;
-      const at = this.firstEventAt;
-      this.pending = [];
-      if (batch.length > 0 && !this.resyncWanted) void this.enqueue(() => this.applyEvents(batch, at));
-    }, this.options.coalesceMs ?? 5);
+    for (const event of events) if (event.kind === 'unlink' || event.kind === 'unlinkDir') this.pendingDeletes++;
+    if (this.pendingDeletes > 0 && this.options.settings.deleteProtection) {
+      // An `rm -rf` arrives over many watcher batches; deleteProtection must judge it whole, not the first few
+      // files of it. So a batch with deletes waits a little for more, and one with many waits until they stop.
+      const wait = this.pendingDeletes >= DELETE_PROTECTION_MINIMUM ? DELETE_SETTLE_MS : DELETE_PEEK_MS;
+      if (now - this.firstEventAt < DELETE_MAX_WAIT_MS) {
+        if (this.flushTimer) clearTimeout(this.flushTimer);
+        this.flushTimer = setTimeout(() => this.flush(), wait);
+        return;
+      }
+    }
+    this.flushTimer ??= setTimeout(() => this.flush(), this.options.coalesceMs ?? 5);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    const batch = this.pending;
+    const at = this.firstEventAt;
+    this.pending = [];
+    if (batch.length > 0 && !this.resyncWanted) void this.enqueue(() => this.applyEvents(batch, at));
   }
 
   private onOverflow(reason: string): void {
-    if (this.stopped) return;
+    if (this.stopped || this.detached) return;
     this.options.log.log('warn', 'sync', 'File sync re-reads the tree', { reason });
     // The re-plan covers whatever the events said.
     this.resyncWanted = true;
@@ -156,17 +222,18 @@ export class SyncSession {
     this.resyncTimer = setTimeout(() => {
       this.resyncTimer = undefined;
       this.resyncWanted = false;
+      if (this.detached) return;
       void this.enqueue(async () => {
-        await this.fullSync('resync');
+        await this.fullSync('resync', false);
       });
     }, this.options.settleMs ?? 300);
   }
 
   /** Both indexes, the planner (hashing where size and mtime disagree), deleteProtection, apply. */
-  private async fullSync(kind: 'initial' | 'resync'): Promise<SyncBatchReport> {
+  private async fullSync(kind: 'initial' | 'resync', allowDeletes: boolean): Promise<SyncBatchReport> {
     const startedAt = performance.now();
     const local = localIndex(this.root, this.ignored);
-    const remote = await this.options.link.index();
+    const remote = await this.link.index();
     const planOptions = { ignored: this.ignored, base: [...this.base.values()] };
     const first = planInitialSync(local, remote, planOptions);
     let ops = first.ops;
@@ -180,11 +247,11 @@ export class SyncSession {
           return hash === undefined ? entry : { ...entry, hash };
         }),
       );
-      const remoteHashed = await this.options.link.index({ hash: first.needHash });
+      const remoteHashed = await this.link.index({ hash: first.needHash });
       ops = planWithHashes(localHashed, remoteHashed, planOptions);
     }
     const remoteKept = withoutIgnored(remote, this.ignored);
-    const report = await this.applyPlan(kind, ops, remoteKept, startedAt);
+    const report = await this.applyPlan(kind, ops, remoteKept, startedAt, allowDeletes);
     // The far side now holds the local tree, plus any held deletes.
     const base = new Map(local.map((entry) => [entry.path, entry]));
     const failed = new Set(report.errors.map((e) => e.path));
@@ -195,7 +262,7 @@ export class SyncSession {
   }
 
   private async applyEvents(events: WatchEvent[], firstEventAt: number): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.detached) return;
     const planned = planBatch(events, (rel) => {
       if (this.ignored(rel, false) && this.ignored(rel, true)) return undefined;
       if (ancestorsOf(rel).some((dir) => this.ignored(dir, true))) return undefined;
@@ -203,10 +270,11 @@ export class SyncSession {
       if (!entry || this.ignored(rel, entry.kind === 'dir')) return undefined;
       return entry;
     });
-    // In send mode only what nhd put on the far side is deleted there.
-    const ops = planned.filter((op) => op.op !== 'delete' || this.base.has(op.path));
+    // In send mode only what nhd put on the far side is deleted there; a file whose size, mtime
+    // and mode are what was last synced (an editor's touch-free save of the same bytes, a pulled file) is not sent again.
+    const ops = planned.filter((op) => (op.op === 'delete' ? this.base.has(op.path) : !this.unchangedSinceSync(op)));
     if (ops.length === 0) return;
-    const report = await this.applyPlan('batch', ops, [...this.base.values()], firstEventAt);
+    const report = await this.applyPlan('batch', ops, [...this.base.values()], firstEventAt, false);
     const failed = new Set(report.errors.map((e) => e.path));
     const heldPaths = new Set(report.held);
     for (const op of ops) {
@@ -224,10 +292,16 @@ export class SyncSession {
   }
 
   /** Applies a plan, holding its deletes when deleteProtection says they would empty the far side; reports it. */
-  private async applyPlan(kind: SyncBatchReport['kind'], planned: PlannedOp[], otherSide: readonly IndexEntry[], since: number): Promise<SyncBatchReport> {
+  private unchangedSinceSync(op: PlannedOp): boolean {
+    if (op.op !== 'write' || op.source !== undefined) return false;
+    const synced = this.base.get(op.path);
+    return synced !== undefined && synced.kind === 'file' && synced.size === op.size && synced.mtimeMs === op.mtimeMs && synced.mode === op.mode;
+  }
+
+  private async applyPlan(kind: SyncBatchReport['kind'], planned: PlannedOp[], otherSide: readonly IndexEntry[], since: number, allowDeletes: boolean): Promise<SyncBatchReport> {
     let held: string[] = [];
     let toApply = planned;
-    if (this.options.settings.deleteProtection && holdsDeletes(planned, otherSide)) {
+    if (!allowDeletes && this.options.settings.deleteProtection && holdsDeletes(planned, otherSide)) {
       const deletes = new Set(planned.flatMap((op) => (op.op === 'delete' ? [op.path] : [])));
       // Reported as the user sees them: a held directory stands for everything under it.
       held = [...deletes].filter((p) => !ancestorsOf(p).some((dir) => deletes.has(dir))).sort();
@@ -235,8 +309,9 @@ export class SyncSession {
       this.options.log.log('warn', 'sync', 'File sync held deletes that would remove most of the far side', { count: held.length });
     }
     const ops = toApply.map((op) => this.toSyncOp(op));
-    const result = ops.length > 0 ? await this.options.link.apply(ops) : { applied: 0, bytes: 0, errors: [] };
-    const report: SyncBatchReport = { kind, files: result.applied, bytes: result.bytes, ms: performance.now() - since, errors: result.errors, held };
+    const result = ops.length > 0 ? await this.link.apply(ops) : { applied: 0, bytes: 0, errors: [] };
+    const paths = toApply.slice(0, 20).map((op) => (op.op === 'rename' ? op.to : op.path));
+    const report: SyncBatchReport = { kind, files: result.applied, bytes: result.bytes, ms: performance.now() - since, errors: result.errors, held, paths };
     if (result.errors.length > 0) this.options.log.log('warn', 'sync', 'File sync ops failed', { errors: result.errors.slice(0, 10) });
     if (!this.stopped || kind === 'initial') this.options.onBatch(report);
     return report;

@@ -116,6 +116,7 @@ describe('bad input to the shared daemon', () => {
         "ManifestInvalid": 1112,
         "PodNotRunning": 1113,
         "PortInUse": 1110,
+        "SyncFailed": 1201,
         "UnknownHandle": 1109,
         "WorkloadNotFound": 1101,
       }

@@ -26,6 +26,7 @@ async function devStart(args: string[]): Promise<number> {
     {
       ...scopeOptions,
       'local-dir': { type: 'string' },
+      'no-sync': { type: 'boolean' },
       image: { type: 'string' },
       container: { type: 'string', short: 'c' },
       'work-dir': { type: 'string' },
@@ -46,6 +47,8 @@ async function devStart(args: string[]): Promise<number> {
         ...ref,
         ...scopeFrom(values),
         localDir: path.resolve(values['local-dir'] ?? '.'),
+        // An explicit --local-dir syncs; the working directory syncs only when it has a dev config (the daemon checks).
+        ...(values['no-sync'] ? { sync: false } : values['local-dir'] ? { sync: true } : {}),
         ...(values.image ? { image: values.image } : {}),
         ...(values.container ? { container: values.container } : {}),
         ...(values['work-dir'] ? { workDir: values['work-dir'] } : {}),

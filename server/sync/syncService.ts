@@ -1,0 +1,246 @@
+/**
+ * The file sync of dev sessions: one SyncSession per session, its agent in the dev pod's sidecar. The
+ * service owns the connection's life: when the agent's link breaks (the pod restarted, the sidecar was
+ * killed, the network dropped) the session stops sending, a new agent is started on the session's
+ * current dev pod with backoff, and a sync by index covers everything saved meanwhile.
+ */
+import { ErrorCode, type SyncBatch, type SyncSettings, type SyncStatus } from '../../protocol';
+import { NhdError } from '../errors';
+import type { Scope } from '../kubeScope';
+import type { AgentLauncher, AgentLink, FileWatcher, Logger } from '../ports';
+import { SyncSession, type SyncBatchReport } from './syncSession';
+
+export interface SyncServiceDeps {
+  log: Logger;
+  watcher: FileWatcher;
+  launchAgent: AgentLauncher;
+  /** Every change of a session's status (state, batch), for clients. */
+  onChange: (status: SyncStatus) => void;
+  now?: () => number;
+}
+
+export interface SyncStartParams {
+  sessionId: string;
+  scope: Scope;
+  localDir: string;
+  remoteDir: string;
+  settings: SyncSettings;
+  /** The dev pod now, and the agent's container and root in it. */
+  pod: string;
+  container: string;
+  agentRoot: string;
+  /** The session's current ready dev pod (after a restart it is another one); rejects while there is none. */
+  findPod: () => Promise<string>;
+}
+
+/** An applied batch, for whoever reacts to changes being live (hot reload). */
+export interface SyncAppliedEvent {
+  sessionId: string;
+  report: Pick<SyncBatchReport, 'kind' | 'files' | 'bytes' | 'ms'>;
+}
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 5_000;
+
+interface Entry {
+  params: SyncStartParams;
+  status: SyncStatus;
+  session: SyncSession;
+  link: AgentLink;
+  stopped: boolean;
+}
+
+export class SyncService {
+  private readonly entries = new Map<string, Entry>();
+  private readonly applied = new Set<(event: SyncAppliedEvent) => void>();
+
+  constructor(private readonly deps: SyncServiceDeps) {}
+
+  list(): SyncStatus[] {
+    return [...this.entries.values()].map((e) => snapshot(e.status));
+  }
+
+  get(sessionId: string): SyncStatus | undefined {
+    const entry = this.entries.get(sessionId);
+    return entry ? snapshot(entry.status) : undefined;
+  }
+
+  /** Calls `listener` after each applied batch that changed something; dispose() stops it. */
+  onDidApply(listener: (event: SyncAppliedEvent) => void): { dispose(): void } {
+    this.applied.add(listener);
+    return { dispose: () => this.applied.delete(listener) };
+  }
+
+  /**
+   * Starts the agent in the sidecar, syncs by index and watches. Resolves once the first sync is live.
+   * A session already syncing the same directory is kept; another directory replaces it.
+   */
+  async start(params: SyncStartParams, onProgress: (message: string) => void): Promise<SyncStatus> {
+    const existing = this.entries.get(params.sessionId);
+    if (existing && !existing.stopped && existing.params.localDir === params.localDir && existing.status.state !== 'failed') return snapshot(existing.status);
+    if (existing) await this.stop(params.sessionId);
+
+    const status: SyncStatus = {
+      sessionId: params.sessionId,
+      localDir: params.localDir,
+      remoteDir: params.remoteDir,
+      type: params.settings.type,
+      state: 'starting',
+      pod: params.pod,
+      totals: { batches: 0, files: 0, bytes: 0 },
+      held: [],
+      conflicts: [],
+      reconnects: 0,
+      warnings: [],
+    };
+    this.deps.onChange(snapshot(status));
+    onProgress(`starting the sync agent in ${params.pod}/${params.container}`);
+    let link: AgentLink;
+    try {
+      link = await this.launch(params, params.pod);
+    } catch (error) {
+      status.state = 'failed';
+      status.error = `The sync agent did not start in ${params.pod}/${params.container}: ${message(error)}`;
+      this.deps.onChange(snapshot(status));
+      throw new NhdError(ErrorCode.SyncFailed, status.error);
+    }
+    const entry: Entry = { params, status, link, stopped: false, session: undefined as unknown as SyncSession };
+    entry.session = new SyncSession({
+      localDir: params.localDir,
+      link,
+      watcher: this.deps.watcher,
+      settings: params.settings,
+      log: this.deps.log,
+      onBatch: (report) => this.onBatch(entry, report),
+    });
+    this.entries.set(params.sessionId, entry);
+    onProgress(`syncing ${params.localDir} to ${params.remoteDir}`);
+    try {
+      await entry.session.start();
+    } catch (error) {
+      entry.stopped = true;
+      link.close();
+      await entry.session.stop().catch(() => {});
+      status.state = 'failed';
+      status.error = `The first sync of ${params.localDir} failed: ${message(error)}`;
+      this.deps.onChange(snapshot(status));
+      throw new NhdError(ErrorCode.SyncFailed, status.error);
+    }
+    status.warnings = [...entry.session.warnings];
+    status.state = 'watching';
+    this.deps.onChange(snapshot(status));
+    this.deps.log.log('info', 'sync', 'file sync started', { id: params.sessionId, localDir: params.localDir, pod: params.pod });
+    void this.supervise(entry);
+    return snapshot(status);
+  }
+
+  /** Stops watching and closes the agent's link. */
+  async stop(sessionId: string): Promise<void> {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return;
+    this.entries.delete(sessionId);
+    entry.stopped = true;
+    await entry.session.stop();
+    entry.link.close();
+    entry.status.state = 'stopped';
+    delete entry.status.error;
+    this.deps.onChange(snapshot(entry.status));
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.entries.keys()].map((id) => this.stop(id)));
+  }
+
+  /** A sync by index now (optionally applying held deletes); resolves when it is live. */
+  async resync(sessionId: string, options: { allowDeletes?: boolean }): Promise<SyncStatus> {
+    const entry = this.entries.get(sessionId);
+    if (!entry) {
+      const known = [...this.entries.keys()];
+      throw new NhdError(ErrorCode.UnknownHandle, `No file sync runs for ${sessionId}; ${known.length > 0 ? `running: ${known.join(', ')}` : 'start one with `nhd dev start KIND/NAME --local-dir DIR`'}.`);
+    }
+    if (entry.status.state !== 'watching') {
+      throw new NhdError(ErrorCode.SyncFailed, `The file sync of ${sessionId} is ${entry.status.state}${entry.status.error ? ` (${entry.status.error})` : ''}; it resyncs by itself once the agent is reachable again.`);
+    }
+    await entry.session.resync(options);
+    return snapshot(entry.status);
+  }
+
+  private launch(params: SyncStartParams, pod: string): Promise<AgentLink> {
+    const { cluster, context, namespace } = params.scope;
+    return this.deps.launchAgent(cluster, { context, namespace, pod, container: params.container }, params.agentRoot);
+  }
+
+  private onBatch(entry: Entry, report: SyncBatchReport): void {
+    const { status } = entry;
+    const batch: SyncBatch = {
+      kind: report.kind,
+      direction: 'push',
+      files: report.files,
+      bytes: report.bytes,
+      latencyMs: Math.round(report.ms * 10) / 10,
+      at: new Date((this.deps.now ?? Date.now)()).toISOString(),
+      paths: report.paths,
+      errors: report.errors,
+    };
+    status.lastBatch = batch;
+    status.totals.batches++;
+    status.totals.files += report.files;
+    status.totals.bytes += report.bytes;
+    // A sync by index says what is held now; a batch adds to it.
+    status.held = report.kind === 'batch' ? [...new Set([...status.held, ...report.held])].sort() : report.held;
+    if (!entry.stopped) this.deps.onChange(snapshot(status));
+    if (report.files > 0) for (const listener of this.applied) listener({ sessionId: status.sessionId, report: { kind: report.kind, files: report.files, bytes: report.bytes, ms: report.ms } });
+  }
+
+  /** Waits for the link to break, then reconnects on the session's current pod and resyncs; forever, until stopped. */
+  private async supervise(entry: Entry): Promise<void> {
+    const { status, params } = entry;
+    while (!entry.stopped) {
+      const { reason } = await entry.link.closed;
+      if (entry.stopped) return;
+      entry.session.detach();
+      status.state = 'reconnecting';
+      status.error = reason;
+      this.deps.onChange(snapshot(status));
+      this.deps.log.log('warn', 'sync', 'lost the sync agent; reconnecting', { id: status.sessionId, reason });
+      let delay = RECONNECT_MIN_MS;
+      for (;;) {
+        await sleep(delay);
+        if (entry.stopped) return;
+        try {
+          const pod = await params.findPod();
+          const link = await this.launch(params, pod);
+          if (entry.stopped) {
+            link.close();
+            return;
+          }
+          entry.link = link;
+          status.pod = pod;
+          await entry.session.attach(link);
+          break;
+        } catch (error) {
+          status.error = `${reason} Reconnecting: ${message(error)}`;
+          this.deps.onChange(snapshot(status));
+          delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+        }
+      }
+      status.reconnects++;
+      status.state = 'watching';
+      delete status.error;
+      this.deps.onChange(snapshot(status));
+      this.deps.log.log('info', 'sync', 'sync agent reconnected', { id: status.sessionId, pod: status.pod });
+    }
+  }
+}
+
+function snapshot(status: SyncStatus): SyncStatus {
+  return structuredClone(status);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
