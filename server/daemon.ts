@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { ErrorCode } from '../protocol';
 import { NhdError } from './errors';
-import type { AgentLauncher, Cluster, FileWatcher, Logger } from './ports';
+import type { AgentLauncher, AgentLink, Cluster, FileWatcher, Logger } from './ports';
 import { SyncService } from './sync/syncService';
 import { AppService } from './app/appService';
 import { DevModeService } from './devMode/devModeService';
@@ -33,7 +33,7 @@ export interface DaemonOptions {
   /** Who this daemon acts for, as `user@host` (default: the OS user and host, or NHD_IDENTITY). */
   identity?: string;
   /** File sync's edges: the local watcher and the agent in the sidecar. Absent: dev sessions do not sync. */
-  fileSync?: { watcher: FileWatcher; launchAgent: AgentLauncher };
+  fileSync?: { watcher: FileWatcher; launchAgent: AgentLauncher; launchLocalAgent: (root: string) => Promise<AgentLink> };
 }
 
 interface DaemonEvents {
@@ -98,6 +98,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       log: this.log,
       watcher: fileSync?.watcher ?? { watch: () => Promise.reject(new Error('This daemon was built without file sync.')) },
       launchAgent: fileSync?.launchAgent ?? (() => Promise.reject(new Error('This daemon was built without file sync.'))),
+      launchLocalAgent: fileSync?.launchLocalAgent ?? (() => Promise.reject(new Error('This daemon was built without file sync.'))),
       onChange: (status) => this.broadcast('nhd/sync/didChange', status),
       now: this.now,
     });

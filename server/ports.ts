@@ -184,18 +184,25 @@ export interface IndexEntry {
   hash?: string;
 }
 
+/**
+ * A write's or delete's precondition (two-way sync): the path must still be what the sender last saw there
+ * (kind, size, whole-millisecond mtime), or absent when `null`; otherwise the op fails with code `changed`
+ * and nothing is touched, so an edit made on the far side meanwhile is never overwritten.
+ */
+export type IfUnchanged = { kind: IndexEntry['kind']; size: number; mtimeMs: number } | null;
+
 /** One change the sync agent applies under its root. Paths are relative, `/`-separated. */
 export type SyncOp =
-  | { op: 'write'; path: string; mode: number; mtimeMs: number; size: number; open: () => NodeJS.ReadableStream }
+  | { op: 'write'; path: string; mode: number; mtimeMs: number; size: number; open: () => NodeJS.ReadableStream; ifUnchanged?: IfUnchanged }
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'symlink'; path: string; target: string }
-  | { op: 'delete'; path: string }
+  | { op: 'delete'; path: string; ifUnchanged?: IfUnchanged }
   | { op: 'rename'; from: string; to: string }
   | { op: 'chmod'; path: string; mode: number };
 
 export interface SyncOpError {
   path: string;
-  /** `path-escape`, `not-found`, `io`, ... */
+  /** `path-escape`, `not-found`, `changed` (an ifUnchanged precondition failed), `io`, ... */
   code: string;
   message: string;
 }

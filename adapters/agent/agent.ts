@@ -32,6 +32,7 @@ import {
   type WireError,
   type WireIndexEntry,
   type WireOpError,
+  type WireIfUnchanged,
   type WireSyncOp,
 } from './codec';
 
@@ -269,6 +270,7 @@ async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, c
     await handle.close();
     handle = undefined;
     await root.recheck(parent);
+    await checkUnchanged(target, op.path, op.ifUnchanged);
     await fsp.rename(temp, target);
     liveTempFiles.delete(temp);
     return written;
@@ -276,6 +278,22 @@ async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, c
     if (handle) await handle.close().catch(() => undefined);
     if (liveTempFiles.delete(temp)) await fsp.unlink(temp).catch(() => undefined);
   }
+}
+
+/** Refuses the op when the target is no longer what the sender last saw (two-way sync's guard against lost edits). */
+async function checkUnchanged(target: string, rel: string, expected: WireIfUnchanged | undefined): Promise<void> {
+  if (expected === undefined) return;
+  const stat = await fsp.lstat(target).catch((error: unknown) => {
+    if (errnoOf(error) === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (expected === null) {
+    if (stat) throw new OpError('changed', `${rel} appeared on this side since the last sync; not overwritten.`);
+    return;
+  }
+  const kind = !stat ? undefined : stat.isSymbolicLink() ? 'symlink' : stat.isDirectory() ? 'dir' : 'file';
+  const same = stat !== undefined && kind === expected.kind && (kind !== 'file' || (stat.size === expected.size && Math.floor(stat.mtimeMs) === expected.mtimeMs));
+  if (!same) throw new OpError('changed', `${rel} changed on this side since the last sync; not overwritten.`);
 }
 
 async function applyOne(root: Root, op: Exclude<WireSyncOp, { op: 'write' }>, verified: Set<string>): Promise<void> {
@@ -318,6 +336,7 @@ async function applyOne(root: Root, op: Exclude<WireSyncOp, { op: 'write' }>, ve
         if (error instanceof OpError && error.code === 'not-found') return;
         throw error;
       }
+      await checkUnchanged(target, op.path, op.ifUnchanged);
       // rm never follows symlinks: a link is removed, not what it points to.
       await fsp.rm(target, { recursive: true, force: true });
       return;

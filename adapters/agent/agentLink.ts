@@ -405,6 +405,8 @@ export class LogTail {
 }
 
 function toWireOp(op: SyncOp): WireSyncOp {
-  if (op.op === 'write') return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size };
+  if (op.op === 'write') {
+    return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size, ...(op.ifUnchanged !== undefined ? { ifUnchanged: op.ifUnchanged } : {}) };
+  }
   return op;
 }

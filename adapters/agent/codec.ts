@@ -59,12 +59,15 @@ export type AgentRequest =
 
 /** A sync op on the wire: a write's content follows as Data frames closed by an End frame. */
 export type WireSyncOp =
-  | { op: 'write'; path: string; mode: number; mtimeMs: number; size: number }
+  | { op: 'write'; path: string; mode: number; mtimeMs: number; size: number; ifUnchanged?: WireIfUnchanged }
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'symlink'; path: string; target: string }
-  | { op: 'delete'; path: string }
+  | { op: 'delete'; path: string; ifUnchanged?: WireIfUnchanged }
   | { op: 'rename'; from: string; to: string }
   | { op: 'chmod'; path: string; mode: number };
+
+/** What the target must still be for a write or delete to proceed; null: it must not exist. */
+export type WireIfUnchanged = { kind: 'file' | 'dir' | 'symlink'; size: number; mtimeMs: number } | null;
 
 /** One index entry on the wire; the same shape as IndexEntry in server/ports.ts. */
 export interface WireIndexEntry {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import { format } from 'node:util';
-import { startExecAgent } from '../../adapters/agent';
+import { startExecAgent, startLocalAgent } from '../../adapters/agent';
 import { KubeCluster } from '../../adapters/kube';
 import { ChokidarFileWatcher } from '../../adapters/watch';
 import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type AgentTarget, type Cluster, type Logger } from '../../server';
@@ -115,6 +115,7 @@ function kube(log: Logger) {
       watcher: new ChokidarFileWatcher(),
       launchAgent: (cluster: Cluster, target: AgentTarget, root: string) =>
         startExecAgent(cluster, target, root, { onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
+      launchLocalAgent: async (root: string) => (await startLocalAgent(root, { onLog: (text) => log.log('debug', 'sync', `local agent: ${text.trimEnd()}`) })).link,
     },
   };
 }

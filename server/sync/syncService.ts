@@ -14,6 +14,8 @@ export interface SyncServiceDeps {
   log: Logger;
   watcher: FileWatcher;
   launchAgent: AgentLauncher;
+  /** sendReceive: an agent on the local directory, which applies what comes back from the container. */
+  launchLocalAgent: (root: string) => Promise<AgentLink>;
   /** Every change of a session's status (state, batch), for clients. */
   onChange: (status: SyncStatus) => void;
   now?: () => number;
@@ -47,6 +49,7 @@ interface Entry {
   status: SyncStatus;
   session: SyncSession;
   link: AgentLink;
+  localLink?: AgentLink;
   stopped: boolean;
 }
 
@@ -104,10 +107,23 @@ export class SyncService {
       this.deps.onChange(snapshot(status));
       throw new NhdError(ErrorCode.SyncFailed, status.error);
     }
-    const entry: Entry = { params, status, link, stopped: false, session: undefined as unknown as SyncSession };
+    let localLink: AgentLink | undefined;
+    if (params.settings.type === 'sendReceive') {
+      try {
+        localLink = await this.deps.launchLocalAgent(params.localDir);
+      } catch (error) {
+        link.close();
+        status.state = 'failed';
+        status.error = `The local sync agent for ${params.localDir} did not start: ${message(error)}`;
+        this.deps.onChange(snapshot(status));
+        throw new NhdError(ErrorCode.SyncFailed, status.error);
+      }
+    }
+    const entry: Entry = { params, status, link, ...(localLink ? { localLink } : {}), stopped: false, session: undefined as unknown as SyncSession };
     entry.session = new SyncSession({
       localDir: params.localDir,
       link,
+      ...(localLink ? { localLink } : {}),
       watcher: this.deps.watcher,
       settings: params.settings,
       log: this.deps.log,
@@ -120,6 +136,8 @@ export class SyncService {
     } catch (error) {
       entry.stopped = true;
       link.close();
+      localLink?.close();
+      this.entries.delete(params.sessionId);
       await entry.session.stop().catch(() => {});
       status.state = 'failed';
       status.error = `The first sync of ${params.localDir} failed: ${message(error)}`;
@@ -142,6 +160,7 @@ export class SyncService {
     entry.stopped = true;
     await entry.session.stop();
     entry.link.close();
+    entry.localLink?.close();
     entry.status.state = 'stopped';
     delete entry.status.error;
     this.deps.onChange(snapshot(entry.status));
@@ -174,7 +193,7 @@ export class SyncService {
     const { status } = entry;
     const batch: SyncBatch = {
       kind: report.kind,
-      direction: 'push',
+      direction: report.direction,
       files: report.files,
       bytes: report.bytes,
       latencyMs: Math.round(report.ms * 10) / 10,
@@ -187,9 +206,16 @@ export class SyncService {
     status.totals.files += report.files;
     status.totals.bytes += report.bytes;
     // A sync by index says what is held now; a batch adds to it.
-    status.held = report.kind === 'batch' ? [...new Set([...status.held, ...report.held])].sort() : report.held;
+    if (report.direction === 'push') status.held = report.kind === 'batch' ? [...new Set([...status.held, ...report.held])].sort() : report.held;
+    for (const c of report.conflicts) {
+      status.conflicts.push({ path: c.path, resolution: c.resolution, ...(c.copy ? { copy: c.copy } : {}) });
+      this.deps.log.log('warn', 'sync', 'conflict: changed on both sides', { id: status.sessionId, path: c.path, copy: c.copy });
+    }
+    // Only the most recent conflicts: a status is pushed on every batch.
+    if (status.conflicts.length > 100) status.conflicts.splice(0, status.conflicts.length - 100);
     if (!entry.stopped) this.deps.onChange(snapshot(status));
-    if (report.files > 0) for (const listener of this.applied) listener({ sessionId: status.sessionId, report: { kind: report.kind, files: report.files, bytes: report.bytes, ms: report.ms } });
+    // Changes that came from the container are already live there: nothing to reload.
+    if (report.files > 0 && report.direction === 'push') for (const listener of this.applied) listener({ sessionId: status.sessionId, report: { kind: report.kind, files: report.files, bytes: report.bytes, ms: report.ms } });
   }
 
   /** Waits for the link to break, then reconnects on the session's current pod and resyncs; forever, until stopped. */

@@ -1,6 +1,8 @@
 /**
- * One-way (`send`) file sync of a local directory to a sync agent, driven by a FileWatcher: an initial sync by
- * indexes, then coalesced watcher batches, and a full re-plan whenever the watcher says events may be lost.
+ * File sync of a local directory with a sync agent, driven by a FileWatcher: an initial sync by indexes, then
+ * coalesced watcher batches, and a full re-plan whenever the watcher says events may be lost. `send` mirrors the
+ * local tree; `sendReceive` also brings the agent's changes back (through a second agent on the local directory)
+ * and keeps both versions of a file changed on both sides (twoWaySync.ts).
  * Works through the ports only (AgentLink, FileWatcher, Logger); the local tree is read with node:fs.
  */
 import * as fs from 'node:fs';
@@ -13,6 +15,8 @@ import { makeIgnore } from './ignore';
 import { planInitialSync, planWithHashes } from './initialSync';
 import { countDirectories, hashFile, localIndex, statEntry } from './localIndex';
 import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
+import type { Conflict } from './twoWay';
+import { guarded, reconcileTwoWay, type SideResult } from './twoWaySync';
 
 /** What one applied batch did. */
 export interface SyncBatchReport {
@@ -29,7 +33,16 @@ export interface SyncBatchReport {
   held: string[];
   /** Up to 20 of the paths applied, for display. */
   paths: string[];
+  /** `push`: to the agent; `pull`: from it into the local directory (sendReceive). */
+  direction: 'push' | 'pull';
+  /** Files changed on both sides found by this batch (sendReceive). */
+  conflicts: Conflict[];
 }
+
+/** After the agent reported only its own writes back, a check that nothing else changed, this much later. */
+const ECHO_CHECK_MS = 2_000;
+/** How long a path we wrote is expected to come back from the agent's watcher. */
+const ECHO_WINDOW_MS = 2_000;
 
 /** How long a batch with a few deletes waits for more (an `rm -rf` starting). */
 const DELETE_PEEK_MS = 30;
@@ -42,7 +55,9 @@ export interface SyncSessionOptions {
   localDir: string;
   link: AgentLink;
   watcher: FileWatcher;
-  settings: Pick<SyncSettings, 'mode' | 'filePattern' | 'ignoreFilePattern' | 'deleteProtection'>;
+  settings: Pick<SyncSettings, 'mode' | 'filePattern' | 'ignoreFilePattern' | 'deleteProtection'> & { type?: SyncSettings['type'] };
+  /** sendReceive: the agent on the local directory, which applies what comes back. */
+  localLink?: AgentLink;
   log: Logger;
   onBatch: (report: SyncBatchReport) => void;
   /** How long events are gathered before a batch is planned; default 5 ms. */
@@ -66,6 +81,11 @@ export class SyncSession {
   private watching: { close(): Promise<void> } | undefined;
   private stopped = false;
   private link: AgentLink;
+  private readonly twoWay: boolean;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+  private reconcileAt = Infinity;
+  /** sendReceive: paths just pushed, until when their echo from the agent's watcher is expected. */
+  private readonly echoes = new Map<string, number>();
   /** What works but deserves attention (the inotify limit is close), for status. */
   readonly warnings: string[] = [];
   /** Between detach() and attach(): the agent is unreachable, changes wait for the resync. */
@@ -73,6 +93,8 @@ export class SyncSession {
 
   constructor(private readonly options: SyncSessionOptions) {
     this.link = options.link;
+    this.twoWay = options.settings.type === 'sendReceive';
+    if (this.twoWay && !options.localLink) throw new Error('sendReceive needs an agent on the local directory (localLink).');
     this.root = path.resolve(options.localDir);
     const { mode, filePattern, ignoreFilePattern } = options.settings;
     let gitignoreText: string | undefined;
@@ -107,18 +129,55 @@ export class SyncSession {
       (events) => this.onEvents(events),
       (reason) => this.onOverflow(reason),
     );
+    // The agent's watch starts before its first index (it serves requests in order), so no change over there
+    // falls between the two.
+    this.listenForRemoteChanges();
     let report: SyncBatchReport | undefined;
+    let failure: unknown;
     await this.enqueue(async () => {
-      report = await this.fullSync('initial', false);
+      try {
+        report = await this.fullSync('initial', false);
+      } catch (error) {
+        failure = error;
+      }
     });
-    if (!report) throw new Error('The initial sync did not run.');
+    if (!report) throw failure instanceof Error ? failure : new Error('The initial sync did not run.');
     return report;
+  }
+
+  private listenForRemoteChanges(): void {
+    if (!this.twoWay) return;
+    const link = this.link;
+    link.onRemoteChange((paths) => {
+      if (link !== this.link || this.stopped || this.detached) return;
+      const now = performance.now();
+      const foreign = paths.filter((p) => !((this.echoes.get(p) ?? 0) > now) && !this.ignored(p, false));
+      // Our own writes come back; a round is still run later, in case one was also edited over there.
+      this.scheduleReconcile(foreign.length > 0 ? (this.options.coalesceMs ?? 5) : ECHO_CHECK_MS);
+    });
+  }
+
+  /** sendReceive: one two-way round after `delayMs` (the sooner of two requests wins). */
+  private scheduleReconcile(delayMs: number): void {
+    const at = performance.now() + delayMs;
+    if (this.reconcileTimer && this.reconcileAt <= at) return;
+    if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
+    this.reconcileAt = at;
+    this.reconcileTimer = setTimeout(() => {
+      this.reconcileTimer = undefined;
+      this.reconcileAt = Infinity;
+      if (this.stopped || this.detached) return;
+      void this.enqueue(async () => {
+        await this.fullSync('batch', false);
+      });
+    }, delayMs);
   }
 
   /** Stops watching and waits for the batch in flight; the link stays open (its owner closes it). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     this.pending = [];
     await this.watching?.close();
@@ -140,6 +199,7 @@ export class SyncSession {
   async attach(link: AgentLink): Promise<SyncBatchReport> {
     this.link = link;
     this.detached = false;
+    this.listenForRemoteChanges();
     return this.resync();
   }
 
@@ -158,7 +218,7 @@ export class SyncSession {
     for (;;) {
       const current = this.work;
       await current;
-      if (current === this.work && !this.flushTimer && !this.resyncTimer && this.pending.length === 0) return;
+      if (current === this.work && !this.flushTimer && !this.resyncTimer && (!this.reconcileTimer || this.reconcileAt - performance.now() > ECHO_CHECK_MS / 2) && this.pending.length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
@@ -230,7 +290,8 @@ export class SyncSession {
   }
 
   /** Both indexes, the planner (hashing where size and mtime disagree), deleteProtection, apply. */
-  private async fullSync(kind: 'initial' | 'resync', allowDeletes: boolean): Promise<SyncBatchReport> {
+  private async fullSync(kind: SyncBatchReport['kind'], allowDeletes: boolean): Promise<SyncBatchReport> {
+    if (this.twoWay) return this.roundTwoWay(kind, allowDeletes);
     const startedAt = performance.now();
     const local = localIndex(this.root, this.ignored);
     const remote = await this.link.index();
@@ -251,7 +312,7 @@ export class SyncSession {
       ops = planWithHashes(localHashed, remoteHashed, planOptions);
     }
     const remoteKept = withoutIgnored(remote, this.ignored);
-    const report = await this.applyPlan(kind, ops, remoteKept, startedAt, allowDeletes);
+    const { report } = await this.applyPlan(kind, ops, remoteKept, startedAt, allowDeletes);
     // The far side now holds the local tree, plus any held deletes.
     const base = new Map(local.map((entry) => [entry.path, entry]));
     const failed = new Set(report.errors.map((e) => e.path));
@@ -261,8 +322,58 @@ export class SyncSession {
     return report;
   }
 
+  /** sendReceive: a two-way round; reports what went each way (the push always, the pull when it did something). */
+  private async roundTwoWay(kind: SyncBatchReport['kind'], allowDeletes: boolean): Promise<SyncBatchReport> {
+    const startedAt = performance.now();
+    const result = await reconcileTwoWay({
+      root: this.root,
+      ignored: this.ignored,
+      remote: this.link,
+      local: this.options.localLink!,
+      base: this.base,
+      deleteProtection: this.options.settings.deleteProtection,
+      allowDeletes,
+      now: Date.now(),
+    });
+    this.base = result.base;
+    const ms = performance.now() - startedAt;
+    const toReport = (direction: 'push' | 'pull', side: SideResult): SyncBatchReport => ({
+      kind,
+      direction,
+      files: side.applied,
+      bytes: side.bytes,
+      ms,
+      errors: side.errors.filter((e) => e.code !== 'changed'),
+      held: side.held,
+      paths: side.ops.slice(0, 20).map((op) => (op.op === 'rename' ? op.to : op.path)),
+      conflicts: direction === 'push' ? result.conflicts : [],
+    });
+    const push = toReport('push', result.push);
+    this.noteEchoes(result.push.ops);
+    if (result.pull.ops.length > 0 || result.pull.held.length > 0) this.report(toReport('pull', result.pull));
+    if (kind !== 'batch' || result.push.ops.length > 0 || result.push.held.length > 0 || result.conflicts.length > 0) this.report(push);
+    if (result.raced) this.scheduleReconcile(this.options.coalesceMs ?? 5);
+    return push;
+  }
+
+  private noteEchoes(ops: readonly PlannedOp[]): void {
+    const until = performance.now() + ECHO_WINDOW_MS;
+    for (const [p, t] of this.echoes) if (t < performance.now()) this.echoes.delete(p);
+    for (const op of ops) this.echoes.set(op.op === 'rename' ? op.to : op.path, until);
+  }
+
+  private report(report: SyncBatchReport): void {
+    if (report.errors.length > 0) this.options.log.log('warn', 'sync', 'File sync ops failed', { direction: report.direction, errors: report.errors.slice(0, 10) });
+    if (!this.stopped || report.kind === 'initial') this.options.onBatch(report);
+  }
+
   private async applyEvents(events: WatchEvent[], firstEventAt: number): Promise<void> {
     if (this.stopped || this.detached) return;
+    // sendReceive: a directory removed or renamed locally may hold files changed over there; a round decides.
+    if (this.twoWay && events.some((e) => e.kind === 'unlinkDir')) {
+      await this.fullSync('batch', false);
+      return;
+    }
     const planned = planBatch(events, (rel) => {
       if (this.ignored(rel, false) && this.ignored(rel, true)) return undefined;
       if (ancestorsOf(rel).some((dir) => this.ignored(dir, true))) return undefined;
@@ -274,8 +385,11 @@ export class SyncSession {
     // and mode are what was last synced (an editor's touch-free save of the same bytes, a pulled file) is not sent again.
     const ops = planned.filter((op) => (op.op === 'delete' ? this.base.has(op.path) : !this.unchangedSinceSync(op)));
     if (ops.length === 0) return;
-    const report = await this.applyPlan('batch', ops, [...this.base.values()], firstEventAt, false);
-    const failed = new Set(report.errors.map((e) => e.path));
+    if (this.twoWay && ops.some((op) => op.op === 'rename')) {
+      await this.fullSync('batch', false);
+      return;
+    }
+    const { report, failed } = await this.applyPlan('batch', ops, [...this.base.values()], firstEventAt, false);
     const heldPaths = new Set(report.held);
     for (const op of ops) {
       if (op.op === 'rename') continue;
@@ -298,7 +412,13 @@ export class SyncSession {
     return synced !== undefined && synced.kind === 'file' && synced.size === op.size && synced.mtimeMs === op.mtimeMs && synced.mode === op.mode;
   }
 
-  private async applyPlan(kind: SyncBatchReport['kind'], planned: PlannedOp[], otherSide: readonly IndexEntry[], since: number, allowDeletes: boolean): Promise<SyncBatchReport> {
+  private async applyPlan(
+    kind: SyncBatchReport['kind'],
+    planned: PlannedOp[],
+    otherSide: readonly IndexEntry[],
+    since: number,
+    allowDeletes: boolean,
+  ): Promise<{ report: SyncBatchReport; failed: Set<string> }> {
     let held: string[] = [];
     let toApply = planned;
     if (!allowDeletes && this.options.settings.deleteProtection && holdsDeletes(planned, otherSide)) {
@@ -308,13 +428,18 @@ export class SyncSession {
       toApply = planned.filter((op) => op.op !== 'delete');
       this.options.log.log('warn', 'sync', 'File sync held deletes that would remove most of the far side', { count: held.length });
     }
-    const ops = toApply.map((op) => this.toSyncOp(op));
+    // sendReceive: each op expects the far side to be what was last synced there, so an edit made over there
+    // meanwhile fails the op (`changed`) and the round that follows keeps both versions.
+    const ops = this.twoWay ? guarded(toApply, this.base, (source) => fs.createReadStream(path.join(this.root, source))) : toApply.map((op) => this.toSyncOp(op));
     const result = ops.length > 0 ? await this.link.apply(ops) : { applied: 0, bytes: 0, errors: [] };
+    if (this.twoWay) this.noteEchoes(toApply);
+    const raced = result.errors.some((e) => e.code === 'changed');
+    if (raced) this.scheduleReconcile(0);
     const paths = toApply.slice(0, 20).map((op) => (op.op === 'rename' ? op.to : op.path));
-    const report: SyncBatchReport = { kind, files: result.applied, bytes: result.bytes, ms: performance.now() - since, errors: result.errors, held, paths };
-    if (result.errors.length > 0) this.options.log.log('warn', 'sync', 'File sync ops failed', { errors: result.errors.slice(0, 10) });
-    if (!this.stopped || kind === 'initial') this.options.onBatch(report);
-    return report;
+    const errors = result.errors.filter((e) => e.code !== 'changed');
+    const report: SyncBatchReport = { kind, direction: 'push', files: result.applied, bytes: result.bytes, ms: performance.now() - since, errors, held, paths, conflicts: [] };
+    this.report(report);
+    return { report, failed: new Set(result.errors.map((e) => e.path)) };
   }
 
   private toSyncOp(op: PlannedOp): SyncOp {

@@ -190,6 +190,31 @@ describe('file sync of a dev session', () => {
   });
 });
 
+describe('two-way file sync (sync.type sendReceive)', () => {
+  const local = tempHome();
+
+  it('brings back what the program writes in the container, and keeps carrying local edits', async () => {
+    fs.mkdirSync(path.join(local, '.nocalhost'));
+    fs.writeFileSync(
+      path.join(local, '.nocalhost/config.yaml'),
+      `name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${DEV_IMAGE}\n      workDir: /src\n      sync:\n        type: sendReceive\n        ignoreFilePattern: [".nocalhost"]\n`,
+    );
+    fs.writeFileSync(path.join(local, 'main.js'), 'console.log(1)\n');
+    const start = await cli.run(['dev', 'start', 'deployment/web', '-n', ns.name, '--local-dir', local, '--json']);
+    expect(start.stderr).not.toMatch(/^nhd: /m);
+    const pod = JSON.parse(start.stdout).pod as string;
+    expect((await status()).type).toBe('sendReceive');
+    kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'sh', '-c', 'mkdir -p /src/gen && echo generated > /src/gen/out.txt']);
+    await until(() => fs.existsSync(path.join(local, 'gen/out.txt')), 'the generated file arrives locally', 20_000);
+    expect(fs.readFileSync(path.join(local, 'gen/out.txt'), 'utf8')).toBe('generated\n');
+    fs.writeFileSync(path.join(local, 'main.js'), 'console.log(2)\n');
+    await until(() => kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'cat', '/src/main.js']) === 'console.log(2)\n', 'the local edit arrives', 20_000);
+    kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'rm', '/src/gen/out.txt']);
+    await until(() => !fs.existsSync(path.join(local, 'gen/out.txt')), 'the delete arrives locally', 20_000);
+    expect((await cli.run(['dev', 'end', 'deployment/web', '-n', ns.name])).code).toBe(0);
+  });
+});
+
 function sidecarRestarts(pod: string): number {
   const statuses = kubectlJson(['get', 'pod', pod, '-n', ns.name]).status.containerStatuses ?? [];
   return statuses.find((c: { name: string }) => c.name === 'nhd-sync')?.restartCount ?? 0;

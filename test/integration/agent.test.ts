@@ -6,7 +6,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { AgentError, StreamAgentLink, startExecAgent, startLocalAgent, type LocalAgent, type LocalAgentOptions } from '../../adapters/agent';
-import type { Cluster, ExecProcess, SyncOp } from '../../server/ports';
+import type { Cluster, ExecProcess, IfUnchanged, SyncOp } from '../../server/ports';
 import { FrameDecoder, FramingError, PREAMBLE, encodeFrame, type FrameType } from '../../adapters/agent/codec';
 
 /**
@@ -204,6 +204,34 @@ describe('sync agent over the local transport', () => {
     const result = await link.apply([{ ...write('f', 'newer'), size: 99 } as SyncOp]);
     expect(result.errors).toEqual([expect.objectContaining({ path: 'f', code: 'size-mismatch' })]);
     expect(fs.readFileSync(path.join(root, 'f'), 'utf8')).toBe('old');
+    expect(leftoverTempFiles(root)).toEqual([]);
+  });
+
+  it('refuses a write or delete whose target changed since the sender looked (ifUnchanged), touching nothing', async () => {
+    const root = tempDir('guard');
+    fs.writeFileSync(path.join(root, 'edited'), 'edited over here');
+    fs.utimesSync(path.join(root, 'edited'), new Date(), new Date(1_700_000_000_000));
+    fs.writeFileSync(path.join(root, 'kept'), 'keep me');
+    fs.writeFileSync(path.join(root, 'appeared'), 'new here');
+    fs.writeFileSync(path.join(root, 'same'), 'as seen');
+    fs.utimesSync(path.join(root, 'same'), new Date(), new Date(1_700_000_000_000));
+    const { link } = await agentOn(root);
+    const seen = { kind: 'file' as const, size: 7, mtimeMs: 1_700_000_000_000 };
+    const guardedWrite = (p: string, content: string, ifUnchanged: IfUnchanged): SyncOp => ({ ...(write(p, content) as Extract<SyncOp, { op: 'write' }>), ifUnchanged });
+    const result = await link.apply([
+      guardedWrite('edited', 'from the other side', { ...seen, size: 3 }),
+      { op: 'delete', path: 'kept', ifUnchanged: { ...seen, mtimeMs: 1 } },
+      guardedWrite('appeared', 'from the other side', null),
+      guardedWrite('same', 'replaced', seen),
+      guardedWrite('fresh', 'created', null),
+    ]);
+    expect(result.errors.map((e) => `${e.path}:${e.code}`).sort()).toEqual(['appeared:changed', 'edited:changed', 'kept:changed']);
+    expect(result.applied).toBe(2);
+    expect(fs.readFileSync(path.join(root, 'edited'), 'utf8')).toBe('edited over here');
+    expect(fs.readFileSync(path.join(root, 'kept'), 'utf8')).toBe('keep me');
+    expect(fs.readFileSync(path.join(root, 'appeared'), 'utf8')).toBe('new here');
+    expect(fs.readFileSync(path.join(root, 'same'), 'utf8')).toBe('replaced');
+    expect(fs.readFileSync(path.join(root, 'fresh'), 'utf8')).toBe('created');
     expect(leftoverTempFiles(root)).toEqual([]);
   });
 
