@@ -59,7 +59,7 @@ export interface BurstOptions {
  * Node never says so (chokidar 5 stopped at exactly 4,096 files in a burst). So a burst is reported through
  * `onOverflow` once, when it starts, well before the queue could fill: the caller re-reads the tree after it.
  */
-class BurstDetector {
+export class BurstDetector {
   private windowStart = -Infinity;
   private lastEventAt = -Infinity;
   private count = 0;

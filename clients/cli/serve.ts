@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 import { startExecAgent, startLocalAgent } from '../../adapters/agent';
 import { KubeCluster } from '../../adapters/kube';
-import { ChokidarFileWatcher } from '../../adapters/watch';
+import { DirectoryWatcher } from '../../adapters/watch';
 import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type AgentTarget, type Cluster, type Logger } from '../../server';
 import { MAX_SOCKET_PATH, nhdPaths } from './paths';
 import { VERSION } from './version';
@@ -112,7 +112,7 @@ function kube(log: Logger) {
     createCluster: (kubeconfig: string | undefined) => new KubeCluster({ logger: log, ...(kubeconfig ? { kubeconfig } : {}) }),
     ...(identity ? { identity } : {}),
     fileSync: {
-      watcher: new ChokidarFileWatcher(),
+      watcher: new DirectoryWatcher(),
       launchAgent: (cluster: Cluster, target: AgentTarget, root: string) =>
         startExecAgent(cluster, target, root, { onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
       launchLocalAgent: async (root: string) => (await startLocalAgent(root, { onLog: (text) => log.log('debug', 'sync', `local agent: ${text.trimEnd()}`) })).link,

@@ -14,6 +14,7 @@ import { DELETE_PROTECTION_MINIMUM, holdsDeletes } from './deleteProtection';
 import { makeIgnore } from './ignore';
 import { planInitialSync, planWithHashes } from './initialSync';
 import { countDirectories, hashFile, localIndex, statEntry } from './localIndex';
+import { recordApplied } from './base';
 import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
 import type { Conflict } from './twoWay';
 import { guarded, reconcileTwoWay, type SideResult } from './twoWaySync';
@@ -390,19 +391,7 @@ export class SyncSession {
       return;
     }
     const { report, failed } = await this.applyPlan('batch', ops, [...this.base.values()], firstEventAt, false);
-    const heldPaths = new Set(report.held);
-    for (const op of ops) {
-      if (op.op === 'rename') continue;
-      if (failed.has(op.path)) continue;
-      if (op.op === 'delete') {
-        if (heldPaths.has(op.path)) continue;
-        this.base.delete(op.path);
-        for (const p of [...this.base.keys()]) if (isUnder(p, op.path)) this.base.delete(p);
-      } else {
-        const entry = statEntry(this.root, op.path);
-        if (entry) this.base.set(op.path, entry);
-      }
-    }
+    recordApplied(this.base, ops, new Set([...failed, ...report.held]));
   }
 
   /** Applies a plan, holding its deletes when deleteProtection says they would empty the far side; reports it. */

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AgentLink, BatchResult, IfUnchanged, IndexEntry, SyncOp } from '../ports';
+import { recordApplied } from './base';
 import { holdsDeletes } from './deleteProtection';
 import { hashFile, localIndex } from './localIndex';
 import { ancestorsOf, byPath, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
@@ -74,9 +75,12 @@ export async function reconcileTwoWay(round: TwoWayRound): Promise<TwoWayResult>
   );
   const push = await applySide([...plan.push, ...copies], remoteKept, round, (op) => remote.apply(op), (source) => fs.createReadStream(path.join(root, source)));
 
-  // Both sides now hold the local tree, except where an op failed, a delete was held or a conflict is unresolved:
-  // there the old base stays, so the next round still sees those paths as changed.
-  const base = new Map(localIndex(root, ignored).map((entry) => [entry.path, entry]));
+  // Both sides now hold the local tree as planned, plus what was pulled (as it was sent, never re-read: a local
+  // edit made during the round must still look changed to the next one). Where an op failed, a delete was held
+  // or a conflict is unresolved, the old base stays, so the next round still sees those paths as changed.
+  const base = new Map(local.map((entry) => [entry.path, entry]));
+  const pullFailed = new Set([...pull.errors.map((e) => e.path), ...pull.held]);
+  recordApplied(base, pull.ops, pullFailed);
   const keepOld = [
     ...pull.errors.map((e) => e.path),
     ...push.errors.map((e) => e.path),

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalAgent } from '../../adapters/agent';
-import { ChokidarFileWatcher } from '../../adapters/watch';
+import { DirectoryWatcher } from '../../adapters/watch';
 import { nullLogger } from '../../server/ports';
 import { SyncSession, type SyncBatchReport, type SyncSessionOptions } from '../../server/sync/syncSession';
 
@@ -59,7 +59,7 @@ interface Started {
 async function startSession(
   setup: (local: string, remote: string) => void,
   settings: Partial<SyncSessionOptions['settings']> = {},
-  watcher = new ChokidarFileWatcher(),
+  watcher = new DirectoryWatcher(),
 ): Promise<Started> {
   const local = tempDir('local');
   const remote = tempDir('remote');
@@ -239,7 +239,7 @@ describe('SyncSession (send) over a local agent and chokidar', () => {
   });
 
   it('re-reads both trees after a watcher overflow (a burst) and converges', async () => {
-    const s = await startSession(() => {}, {}, new ChokidarFileWatcher({ events: 100, windowMs: 1_000 }));
+    const s = await startSession(() => {}, {}, new DirectoryWatcher({ events: 100, windowMs: 1_000 }));
     const resync = s.nextReport((r) => r.kind === 'resync', 20_000);
     for (let d = 0; d < 5; d++) {
       fs.mkdirSync(path.join(s.local, `d${d}`));
@@ -261,7 +261,7 @@ describe('SyncSession (send) over a local agent and chokidar', () => {
         fs.writeFileSync(path.join(local, 'keep.txt'), 'keep');
       },
       {},
-      new ChokidarFileWatcher({ events: 100, windowMs: 1_000 }),
+      new DirectoryWatcher({ events: 100, windowMs: 1_000 }),
     );
     const held = s.nextReport((r) => r.kind === 'resync' && r.held.length > 0, 20_000);
     for (let d = 0; d < 4; d++) fs.rmSync(path.join(s.local, `d${d}`), { recursive: true });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocalAgent } from '../../adapters/agent';
-import { ChokidarFileWatcher } from '../../adapters/watch';
+import { DirectoryWatcher } from '../../adapters/watch';
 import { nullLogger } from '../../server/ports';
 import { SyncSession, type SyncBatchReport } from '../../server/sync/syncSession';
 
@@ -71,7 +71,7 @@ async function start(setup: (local: string, remote: string) => void) {
     localDir: local,
     link: remoteAgent.link,
     localLink: localAgent.link,
-    watcher: new ChokidarFileWatcher(),
+    watcher: new DirectoryWatcher(),
     settings: { type: 'sendReceive', mode: 'pattern', filePattern: ['./'], ignoreFilePattern: [], deleteProtection: true },
     log: nullLogger,
     onBatch: (report) => reports.push(report),

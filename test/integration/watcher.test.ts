@@ -2,11 +2,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChokidarFileWatcher, checkWatchLimit, describeWatchError, inotifyLimits, type BurstOptions } from '../../adapters/watch';
-import type { WatchEvent } from '../../server/ports';
+import { ChokidarFileWatcher, DirectoryWatcher, checkWatchLimit, describeWatchError, inotifyLimits, type BurstOptions } from '../../adapters/watch';
+import type { FileWatcher, WatchEvent } from '../../server/ports';
+
+type MakeWatcher = (burst?: BurstOptions) => FileWatcher;
 
 /**
- * adapters/watch on a real temporary tree: chokidar 6 with the options the sync engine uses, events in
+ * adapters/watch on a real temporary tree, both implementations (DirectoryWatcher on fs.watch, which the daemon
+ * uses, and chokidar 6 with the options the sync engine used before): events in
  * batches with relative `/` paths, ignored directories never scanned, bursts fully reported, and the
  * latency of one save.
  */
@@ -35,7 +38,7 @@ interface Recorder {
   close(): Promise<void>;
 }
 
-async function watchTree(root: string, ignored = ignoreNodeModules, burst?: BurstOptions): Promise<Recorder> {
+async function watchTree(make: MakeWatcher, root: string, ignored = ignoreNodeModules, burst?: BurstOptions): Promise<Recorder> {
   const waiters: { predicate: (e: WatchEvent) => boolean; resolve: (at: number) => void }[] = [];
   const recorder = {
     events: [] as WatchEvent[],
@@ -50,7 +53,7 @@ async function watchTree(root: string, ignored = ignoreNodeModules, burst?: Burs
     },
     close: async () => {},
   };
-  const watching = await new ChokidarFileWatcher(burst).watch(
+  const watching = await make(burst).watch(
     root,
     { ignored },
     (batch) => {
@@ -87,10 +90,15 @@ function inotifyWatchCount(): number | undefined {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const is = (kind: WatchEvent['kind'], p: string) => (e: WatchEvent) => e.kind === kind && e.path === p;
 
-describe('ChokidarFileWatcher', () => {
+const implementations: [string, MakeWatcher][] = [
+  ['DirectoryWatcher', (burst) => new DirectoryWatcher(burst)],
+  ['ChokidarFileWatcher', (burst) => new ChokidarFileWatcher(burst)],
+];
+
+describe.each(implementations)('%s', (_name, make) => {
   it('reports add, change, unlink, addDir and unlinkDir with relative / paths', async () => {
     const root = tempDir('kinds');
-    const w = await watchTree(root);
+    const w = await watchTree(make, root);
     fs.mkdirSync(path.join(root, 'src/lib'), { recursive: true });
     await w.waitFor(is('addDir', 'src/lib'));
     fs.writeFileSync(path.join(root, 'src/lib/a.ts'), 'one');
@@ -111,7 +119,7 @@ describe('ChokidarFileWatcher', () => {
   it('never reports anything under an ignored directory, existing or created later', async () => {
     const root = tempDir('ignored');
     fs.mkdirSync(path.join(root, 'node_modules/pkg'), { recursive: true });
-    const w = await watchTree(root);
+    const w = await watchTree(make, root);
     fs.writeFileSync(path.join(root, 'node_modules/pkg/index.js'), 'x');
     fs.mkdirSync(path.join(root, 'app/node_modules/deep'), { recursive: true });
     fs.writeFileSync(path.join(root, 'app/node_modules/deep/file.js'), 'x');
@@ -125,7 +133,7 @@ describe('ChokidarFileWatcher', () => {
     const root = tempDir('burst');
     for (let d = 0; d < 20; d++) fs.mkdirSync(path.join(root, `d${d}`));
     // A wide window, so a slow machine still sees one burst.
-    const w = await watchTree(root, ignoreNodeModules, { events: 500, windowMs: 5_000 });
+    const w = await watchTree(make, root, ignoreNodeModules, { events: 500, windowMs: 5_000 });
     const expected = new Set<string>();
     const started = performance.now();
     for (let i = 0; i < 2_000; i++) {
@@ -147,7 +155,7 @@ describe('ChokidarFileWatcher', () => {
 
   it('reports a burst once, however long it lasts, and a later burst again', async () => {
     const root = tempDir('bursts');
-    const w = await watchTree(root, ignoreNodeModules, { events: 20, windowMs: 200 });
+    const w = await watchTree(make, root, ignoreNodeModules, { events: 20, windowMs: 200 });
     for (let i = 0; i < 60; i++) fs.writeFileSync(path.join(root, `a${i}`), 'x');
     await w.waitFor(is('add', 'a59'));
     expect(w.overflows).toHaveLength(1);
@@ -175,7 +183,7 @@ describe('ChokidarFileWatcher', () => {
     }
     const watchesBefore = inotifyWatchCount();
     const started = performance.now();
-    const w = await watchTree(root);
+    const w = await watchTree(make, root);
     const ready = performance.now() - started;
     const watches = watchesBefore === undefined ? undefined : inotifyWatchCount()! - watchesBefore;
     fs.writeFileSync(path.join(root, 'src/d500/f0.ts'), 'changed');
@@ -194,7 +202,7 @@ describe('ChokidarFileWatcher', () => {
   it('delivers a single save quickly (median over 50 writes)', async () => {
     const root = tempDir('latency');
     fs.writeFileSync(path.join(root, 'file.txt'), 'start');
-    const w = await watchTree(root);
+    const w = await watchTree(make, root);
     const latencies: number[] = [];
     for (let i = 0; i < 50; i++) {
       await sleep(100);
@@ -214,7 +222,7 @@ describe('ChokidarFileWatcher', () => {
   it('reports a symlink as a file and never looks inside what it points to', async () => {
     const root = tempDir('symlink');
     const outside = tempDir('outside');
-    const w = await watchTree(root);
+    const w = await watchTree(make, root);
     fs.symlinkSync(outside, path.join(root, 'link'));
     await w.waitFor(is('add', 'link'));
     fs.writeFileSync(path.join(outside, 'inside.txt'), 'x');
@@ -230,7 +238,7 @@ describe('ChokidarFileWatcher', () => {
     const root = tempDir('throws');
     const overflows: string[] = [];
     const seen: string[] = [];
-    const watching = await new ChokidarFileWatcher().watch(root, { ignored: () => false }, (batch) => {
+    const watching = await make().watch(root, { ignored: () => false }, (batch) => {
       seen.push(...batch.map((e) => e.path));
       if (batch.some((e) => e.path === 'bad')) throw new Error('listener failed');
     }, (reason) => overflows.push(reason));
@@ -245,7 +253,7 @@ describe('ChokidarFileWatcher', () => {
 
   it('stops reporting once closed', async () => {
     const root = tempDir('close');
-    const w = await watchTree(root);
+    const w = await watchTree(make, root);
     fs.writeFileSync(path.join(root, 'before.txt'), 'x');
     await w.waitFor(is('add', 'before.txt'));
     await w.close();
@@ -253,6 +261,40 @@ describe('ChokidarFileWatcher', () => {
     fs.writeFileSync(path.join(root, 'after.txt'), 'x');
     fs.mkdirSync(path.join(root, 'afterDir'));
     await sleep(150);
+    expect(w.events.length).toBe(count);
+  });
+});
+
+describe('DirectoryWatcher only', () => {
+  // chokidar 6 reports no event at all for these (a file created after it got ready): a new script made
+  // executable would never sync.
+  it('reports a chmod of a file created after it got ready', async () => {
+    const root = tempDir('chmod');
+    const w = await watchTree((burst) => new DirectoryWatcher(burst), root);
+    fs.mkdirSync(path.join(root, 'bin'));
+    fs.writeFileSync(path.join(root, 'bin/run.sh'), '#!/bin/sh\n');
+    await w.waitFor(is('add', 'bin/run.sh'));
+    fs.readFileSync(path.join(root, 'bin/run.sh'));
+    const before = w.events.length;
+    fs.chmodSync(path.join(root, 'bin/run.sh'), 0o755);
+    await w.waitFor((e) => w.events.indexOf(e) >= before && e.path === 'bin/run.sh');
+  });
+
+  it('reports the contents of a directory moved in, and the removal of one moved out', async () => {
+    const root = tempDir('moves');
+    const outside = tempDir('moves-outside');
+    fs.mkdirSync(path.join(outside, 'pkg/lib'), { recursive: true });
+    fs.writeFileSync(path.join(outside, 'pkg/lib/a.js'), 'a');
+    const w = await watchTree((burst) => new DirectoryWatcher(burst), root);
+    fs.renameSync(path.join(outside, 'pkg'), path.join(root, 'pkg'));
+    await w.waitFor(is('add', 'pkg/lib/a.js'));
+    expect(w.events.filter((e) => e.kind === 'addDir').map((e) => e.path)).toEqual(['pkg', 'pkg/lib']);
+    fs.renameSync(path.join(root, 'pkg'), path.join(outside, 'back'));
+    await w.waitFor(is('unlinkDir', 'pkg'));
+    // Its old watches are gone: a write there now is not reported under the old path.
+    const count = w.events.length;
+    fs.writeFileSync(path.join(outside, 'back/lib/b.js'), 'b');
+    await sleep(100);
     expect(w.events.length).toBe(count);
   });
 });
