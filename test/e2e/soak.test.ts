@@ -99,7 +99,7 @@ function differences(a: Map<string, string>, b: Map<string, string>): string[] {
 }
 
 describe(`sync soak (${SOAK_MS / 1000} s of random edits)`, () => {
-  it('ends every quiet moment with identical trees on both sides', async () => {
+  it('ends every quiet moment with identical trees on both sides', { timeout: SOAK_MS + 300_000 }, async () => {
     const local = tempHome();
     const seed = Number(process.env['NHD_SOAK_SEED'] ?? Date.now() % 1_000_000);
     const rand = random(seed);
