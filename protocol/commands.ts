@@ -26,6 +26,9 @@ export const Commands = {
   'nhd.terminal.open': 'nhd/terminal/open',
   'nhd.terminal.close': 'nhd/terminal/close',
   'nhd.logs.stream': 'nhd/logs/stream',
+  'nhd.run.start': 'nhd/run/start',
+  'nhd.run.stop': 'nhd/run/stop',
+  'nhd.run.list': 'nhd/run/list',
   'nhd.app.install': 'nhd/app/install',
   'nhd.app.uninstall': 'nhd/app/uninstall',
   /** Served only with NHD_TEST_HOOKS=1. */

@@ -39,6 +39,11 @@ export const ErrorCode = {
   AppNotFound: 1111,
   /** A manifest cannot be read or parsed; the message names the file and place. */
   ManifestInvalid: 1112,
+  /** The workload is not in dev mode held by this daemon; the message says how to start it. */
+  NotInDevMode: 1114,
+
+  /** The dev config has no command to run; the message names the file and the key to set. */
+  RunCommandMissing: 1301,
 
   /** File sync could not start or continue (the agent did not start, the first sync failed); the message says why. */
   SyncFailed: 1201,

@@ -18,6 +18,7 @@ export * from './sync';
 export * from './portForward';
 export * from './terminal';
 export * from './logs';
+export * from './run';
 export * from './app';
 export * from './daemon';
 export * from './commands';

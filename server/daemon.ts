@@ -12,6 +12,7 @@ import { WorkloadsService } from './workloads/workloadsService';
 import { LogsService } from './logs/logsService';
 import { PortForwardService } from './portForward/portForwardService';
 import { TerminalService } from './terminal/terminalService';
+import { RunService } from './run/runService';
 
 /** How the composition root started the daemon. */
 export interface DaemonOptions {
@@ -71,6 +72,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly portForwards: PortForwardService;
   readonly logs = new LogsService();
   readonly sync: SyncService;
+  readonly runs: RunService;
   /** Things besides clients that keep the daemon alive (port-forwards, ...): each counts its own. */
   private readonly holders: (() => number)[] = [];
 
@@ -103,6 +105,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       now: this.now,
     });
     this.once('stopRequested', () => void this.sync.stopAll());
+    this.once('stopRequested', () => this.runs.dispose());
+    // Hot reload restarts a run on the batches sync applied to its session.
+    this.runs = new RunService({
+      log: this.log,
+      sync: this.sync,
+      sessions: () => this.dev.list(),
+      settingsOf: (id) => this.dev.settingsOf(id),
+      onChange: (params) => this.broadcast('nhd/run/didChange', params),
+      now: this.now,
+    });
     this.dev = new DevModeService({
       log: this.log,
       identity: this.identity,
@@ -111,6 +123,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       portForwards: this.portForwards,
       ...(fileSync ? { sync: this.sync } : {}),
       onSessionChange: (session) => {
+        // A run lives in the dev container: it ends with dev mode.
+        if (session.state === 'ending' || session.state === 'ended') this.runs.stopFor(session.id, `Dev mode of ${session.kind}/${session.name} ended.`);
         this.broadcast('nhd/dev/didChange', session);
         this.emit('statusChanged');
         if (this.isIdle()) this.emit('idle');

@@ -19,6 +19,7 @@ export type LogTag =
   | 'terminal'
   | 'portForward'
   | 'logs'
+  | 'run'
   | 'bug';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

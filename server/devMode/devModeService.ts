@@ -31,6 +31,9 @@ const POD = { apiVersion: 'v1', kind: 'Pod' };
 const HPA = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' };
 const PVC = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' };
 
+/** Where a session's dev settings come from: a config file or the workload's annotation, and the container entry in it. */
+export type DevSettingsSource = ({ file: string } | { annotation: string }) & { container: string };
+
 export interface DevModeDeps {
   log: Logger;
   identity: string;
@@ -59,6 +62,8 @@ export interface DevModeDeps {
 export class DevModeService {
   private readonly sessions = new Map<string, DevSession>();
   private readonly busy = new Map<string, Promise<unknown>>();
+  /** What each held session was started from, so that its settings can be read again. */
+  private readonly started = new Map<string, { params: DevStartParams; original: KubeObject }>();
 
   constructor(private readonly deps: DevModeDeps) {}
 
@@ -99,6 +104,7 @@ export class DevModeService {
     const original = recreateBackup?.object ?? (info.strategy === 'replace' ? originalOf(workload) : workload);
 
     const dev = this.devSettings(params, original);
+    this.started.set(sessionId(scope, params), { params: { ...params }, original });
     const me: DevOwner = { identity: this.deps.identity, session: this.deps.sessionId, since: owner?.identity === this.deps.identity ? owner.since : new Date(this.deps.now()).toISOString() };
     const session: DevSession = {
       id: sessionId(scope, params),
@@ -262,8 +268,14 @@ export class DevModeService {
 
   /** The dev settings: local config, else the workload's dev.nocalhost annotation, else defaults; then flags. */
   private devSettings(params: DevStartParams, original: KubeObject): DevSettings & { sidecarImage?: string } {
+    return this.resolveSettings(params, original).dev;
+  }
+
+  /** The dev settings and where they come from (`source` names a file or the annotation; absent: defaults). */
+  private resolveSettings(params: DevStartParams, original: KubeObject): { dev: DevSettings & { sidecarImage?: string }; source?: DevSettingsSource } {
     const workload = { name: params.name, serviceType: params.kind, ...(params.container ? { container: params.container } : {}) };
     let dev: DevSettings | undefined;
+    let source: DevSettingsSource | undefined;
     const file = params.localDir ? findDevConfigFile(params.localDir) : undefined;
     if (file) {
       const result = loadDevConfigFile(file, process.env);
@@ -271,17 +283,33 @@ export class DevModeService {
       if (errors.length > 0) {
         throw new NhdError(ErrorCode.ConfigInvalid, `${file} has ${errors.length} error(s); the first: line ${errors[0]!.range.start.line + 1}: ${errors[0]!.message}. Run \`nhd config validate ${file}\`.`, { diagnostics: result.diagnostics });
       }
-      dev = selectDevConfig(result.services, workload).container?.dev;
+      const selected = selectDevConfig(result.services, workload).container;
+      dev = selected?.dev;
+      if (selected) source = { file, container: selected.name };
     }
     const annotation = original.metadata.annotations?.['dev.nocalhost'];
     if (!dev && annotation) {
       const result = parseDevConfig({ text: annotation, fileName: `${params.kind}/${params.name} (dev.nocalhost annotation)`, form: 'annotation', workload: { name: params.name, kind: params.kind }, env: process.env });
-      if (!result.diagnostics.some((d) => d.severity === 'error')) dev = selectDevConfig(result.services, workload).container?.dev;
+      if (!result.diagnostics.some((d) => d.severity === 'error')) {
+        const selected = selectDevConfig(result.services, workload).container;
+        dev = selected?.dev;
+        if (selected) source = { annotation: `${params.kind}/${params.name}`, container: selected.name };
+      }
     }
     const settings: DevSettings = structuredClone(dev ?? defaultDevConfig());
     if (params.image) settings.image = params.image;
     if (params.workDir) settings.workDir = params.workDir;
-    return settings;
+    return source ? { dev: settings, source } : { dev: settings };
+  }
+
+  /**
+   * The dev settings of a session this daemon holds, resolved again now as dev start resolved
+   * them (a local config edited since is read afresh), with where they come from; undefined for a
+   * session it does not hold.
+   */
+  settingsOf(id: string): { dev: DevSettings; source?: DevSettingsSource } | undefined {
+    const started = this.started.get(id);
+    return started && this.resolveSettings(started.params, started.original);
   }
 
   /** Reads, edits and PUTs the workload, retrying on a conflict with a concurrent writer. */
@@ -506,6 +534,7 @@ export class DevModeService {
     const session = this.sessions.get(id);
     if (!session) return;
     this.sessions.delete(id);
+    this.started.delete(id);
     this.deps.onSessionChange({ ...session, state: 'ended' });
   }
 }

@@ -12,6 +12,7 @@ import { CancelledError } from '../errors';
 import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string } from './params';
 import { clusterMethods } from './clusterMethods';
 import { handler, type MethodHandler, type RequestContext } from './handler';
+import { runMethods } from './runMethods';
 import { streamMethods } from './streamMethods';
 
 /** The `nhd/` methods this daemon serves, by method name. */
@@ -36,6 +37,7 @@ export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {
   ]);
   for (const [method, h] of clusterMethods(daemon)) methods.set(method, h);
   for (const [method, h] of streamMethods(daemon)) methods.set(method, h);
+  for (const [method, h] of runMethods(daemon)) methods.set(method, h);
   if (daemon.options.testHooks) {
     methods.set(
       TestSleepRequest.method,
