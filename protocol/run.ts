@@ -48,6 +48,11 @@ export interface RunInfo {
   exitCode?: number | null;
   /** Why it ended, when not a plain exit (stopped, replaced by another run, dev mode ended, ...). */
   message?: string;
+  /**
+   * True once the run is over: no process runs and none will (it exited without hot reload, or was
+   * stopped, replaced, or ended with dev mode or its client); the daemon no longer holds it.
+   */
+  ended: boolean;
   /** Hot reloads so far. */
   reloads: number;
   /** When the run started, ISO 8601. */

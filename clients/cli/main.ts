@@ -8,6 +8,7 @@ import { devCommand } from './commands/dev';
 import { execCommand } from './commands/exec';
 import { logsCommand } from './commands/logs';
 import { portForwardCommand } from './commands/portForward';
+import { runCommand } from './commands/run';
 import { lsCommand } from './commands/ls';
 import { syncCommand } from './commands/sync';
 import type { ServeOptions } from './serve';
@@ -55,6 +56,9 @@ Usage:
   nhd port-forward --list [--json] | --stop ID|all
   nhd logs KIND/NAME [-n NS] [-c C] [-f] [--tail N]
                                    the log of the workload's newest pod
+  nhd run KIND/NAME [-n NS] [--hot-reload] [--json]
+                                   run the dev config's command.run in the dev container; Ctrl-C
+                                   stops it; --hot-reload restarts it on each synced change
   nhd --version                    print the version
 
 KIND is deployment, statefulset, daemonset, job, cronjob or pod (kubectl's short names work).
@@ -96,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
       return portForwardCommand(rest);
     case 'logs':
       return logsCommand(rest);
+    case 'run':
+      return runCommand(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

@@ -118,6 +118,7 @@ export class RunService {
       workDir: session.workDir,
       hotReload,
       state: 'starting',
+      ended: false,
       reloads: 0,
       startedAt: new Date(this.now()).toISOString(),
     };
@@ -205,7 +206,7 @@ export class RunService {
     else delete info.message;
     this.deps.log.log('info', 'run', 'run exited', { run: info.runId, exitCode, hotReload: info.hotReload });
     // A hot-reload run waits for the next change; any other run is over.
-    if (!info.hotReload) this.runs.delete(info.runId);
+    if (!info.hotReload) this.forget(run);
     this.changed(run);
   }
 
@@ -256,7 +257,7 @@ export class RunService {
       if (exitCode !== undefined) info.exitCode = exitCode;
       info.state = 'exited';
       info.message = message;
-      this.runs.delete(info.runId);
+      this.forget(run);
       this.deps.log.log('info', 'run', 'run ended', { run: info.runId, message, exitCode: info.exitCode });
       this.changed(run);
       return { ...info };
@@ -303,6 +304,12 @@ export class RunService {
     const process = await kubeCallAsync(() => scope.cluster.exec(scope.context, scope.namespace, pod, container, stopCommand(files, this.graceMs), { stdout: collect, stderr: collect, tty: false }));
     await process.exited;
     return out.includes('killed');
+  }
+
+  private forget(run: Run): void {
+    run.info.ended = true;
+    run.scheduler?.dispose();
+    this.runs.delete(run.info.runId);
   }
 
   private endWhenClientLeaves(owner: RunClient): void {

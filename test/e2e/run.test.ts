@@ -1,0 +1,259 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ErrorCode,
+  RunDidChangeNotification,
+  RunListRequest,
+  RunOutputNotification,
+  RunStartRequest,
+  RunStopRequest,
+  type RunDidChangeParams,
+  type RunInfo,
+  type RunListResult,
+  type RunOutputParams,
+} from '../../protocol';
+import { NHD, connectSocketClient, tempHome, until, type TestClient } from '../harness/daemon';
+import { APP_IMAGE, apply, createNamespace, kubectl, nhdCli, waitRollout } from './support';
+
+/**
+ * `nhd run` on the real cluster: the dev config's command.run in the dev container, its output
+ * streamed, its exit code reported, a stop (or Ctrl-C, or the client leaving) that leaves no
+ * process behind, one run per workload, and the errors a person can cause.
+ */
+
+const WAIT_MS = 60_000;
+/** The dev image: Debian, with sh, setsid and ps. */
+const DEV_IMAGE = 'docker.io/nhd/dev-python:v1';
+let ns: ReturnType<typeof createNamespace>;
+let pod: string;
+let client: TestClient;
+const cli = nhdCli();
+const localDir = tempHome();
+const configFile = path.join(localDir, '.nocalhost', 'config.yaml');
+
+/** Writes the dev config with this command.run; `nhd run` reads it afresh each time. */
+function setRun(command: string[] | undefined, extra = ''): void {
+  const run = command ? `      command:\n        run: ${JSON.stringify(command)}\n` : '';
+  fs.writeFileSync(configFile, `name: app\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${DEV_IMAGE}\n      workDir: /src\n${run}${extra}`);
+}
+
+/** The processes in the dev container now, as `ps` prints them (pid, pgid, args). */
+function processes(): string {
+  return kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'ps', '-eo', 'pid,pgid,stat,args']);
+}
+
+function pidFiles(): string {
+  return kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'sh', '-c', 'ls /tmp/nhd-run 2>/dev/null || true']);
+}
+
+beforeAll(async () => {
+  ns = createNamespace('nhd-run');
+  apply(
+    ns.name,
+    `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      automountServiceAccountToken: false
+      containers:
+      - {name: app, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [python3, -m, http.server, '9080']}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: other}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: other}}
+  template:
+    metadata: {labels: {app: other}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      automountServiceAccountToken: false
+      containers:
+      - {name: other, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sleep, infinity]}
+`,
+  );
+  waitRollout(ns.name, 'deployment', 'app');
+  fs.mkdirSync(path.dirname(configFile), { recursive: true });
+  setRun(['true']);
+  const started = await cli.run(['dev', 'start', 'deployment/app', '-n', ns.name, '--local-dir', localDir, '--json']);
+  expect(started.code, started.stderr).toBe(0);
+  pod = JSON.parse(started.stdout).pod;
+  client = await connectSocketClient(path.join(cli.home, 'nhd.sock'), 'run-e2e');
+});
+
+afterAll(async () => {
+  client?.dispose();
+  if (ns) await cli.run(['dev', 'end', 'deployment/app', '-n', ns.name]);
+  cli.stop();
+  ns?.dispose();
+});
+
+/** What a run printed and how it changed, as one client saw it. */
+function transcript(c: TestClient, runId: string) {
+  const outputs = () => c.notifications.filter((n) => n.method === RunOutputNotification.method).map((n) => n.params as RunOutputParams).filter((p) => p.runId === runId);
+  const text = (stream: string) => Buffer.concat(outputs().filter((p) => p.stream === stream).map((p) => Buffer.from(p.data, 'base64'))).toString('utf8');
+  const changes = () => c.notifications.filter((n) => n.method === RunDidChangeNotification.method).map((n) => n.params as RunDidChangeParams).filter((p) => p.run.runId === runId);
+  return {
+    stdout: () => text('stdout'),
+    stderr: () => text('stderr'),
+    changes,
+    ended: () => changes().find((p) => p.run.ended)?.run,
+  };
+}
+
+function start(c: TestClient = client, extra: { hotReload?: boolean; name?: string } = {}): Promise<RunInfo> {
+  return c.connection.sendRequest(RunStartRequest.method, { kind: 'deployment', name: 'app', namespace: ns.name, ...extra }) as Promise<RunInfo>;
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: number; message: string };
+  }
+  throw new Error('expected the request to fail');
+}
+
+describe('nhd/run over the protocol', () => {
+  it('streams stdout and stderr, runs in workDir, and reports the exit code of a program that ends by itself', async () => {
+    setRun(['sh', '-c', 'echo hello; echo oops >&2; pwd; exit 3']);
+    const run = await start();
+    expect(run).toMatchObject({ kind: 'deployment', name: 'app', pod, container: 'app', workDir: '/src', hotReload: false, state: 'running', ended: false });
+    expect(run.command).toEqual(['sh', '-c', 'echo hello; echo oops >&2; pwd; exit 3']);
+    const t = transcript(client, run.runId);
+    await until(() => t.ended() !== undefined, 'the run to end', WAIT_MS);
+    expect(t.ended()).toMatchObject({ state: 'exited', exitCode: 3, ended: true });
+    expect(t.stdout()).toBe('hello\n/src\n');
+    expect(t.stderr()).toBe('oops\n');
+    // Nothing of the run arrives after its end, and it is no longer held.
+    expect(client.notifications.filter((n) => (n.params as { runId?: string; run?: RunInfo })?.runId === run.runId || (n.params as { run?: RunInfo })?.run?.runId === run.runId).at(-1)?.method).toBe(RunDidChangeNotification.method);
+    expect(((await client.connection.sendRequest(RunListRequest.method, {})) as RunListResult).runs).toEqual([]);
+    expect(pidFiles()).toBe('');
+  });
+
+  it('stops the whole process group: nothing the program started is left in the container', async () => {
+    setRun(['sh', '-c', 'sleep 4241 & sleep 4242 & (sleep 4243 &); echo ready; wait']);
+    const run = await start();
+    const t = transcript(client, run.runId);
+    await until(() => t.stdout().includes('ready'), 'the program to start', WAIT_MS);
+    expect(processes()).toContain('sleep 4243');
+    expect(((await client.connection.sendRequest(RunListRequest.method, {})) as RunListResult).runs.map((r) => r.runId)).toEqual([run.runId]);
+    const last = (await client.connection.sendRequest(RunStopRequest.method, { runId: run.runId })) as RunInfo;
+    expect(last).toMatchObject({ state: 'exited', ended: true, exitCode: 143, message: 'Stopped.' });
+    expect(processes()).not.toMatch(/sleep 424|nhd-run/);
+    expect(pidFiles()).toBe('');
+    const again = await errorOf(client.connection.sendRequest(RunStopRequest.method, { runId: run.runId }));
+    expect(again.code).toBe(ErrorCode.UnknownHandle);
+  });
+
+  it('kills a program that ignores SIGTERM after the grace period', async () => {
+    setRun(['sh', '-c', "trap '' TERM; sleep 4251 & echo ready; while :; do sleep 1; done"]);
+    const run = await start();
+    const t = transcript(client, run.runId);
+    await until(() => t.stdout().includes('ready'), 'the program to start', WAIT_MS);
+    const began = Date.now();
+    const last = (await client.connection.sendRequest(RunStopRequest.method, { runId: run.runId })) as RunInfo;
+    expect(Date.now() - began).toBeGreaterThanOrEqual(4_500);
+    expect(last.exitCode).toBe(137);
+    expect(processes()).not.toMatch(/sleep 4251|sleep 1$|nhd-run/m);
+  });
+
+  it('ends the runs of a client that leaves', async () => {
+    setRun(['sh', '-c', 'echo ready; exec sleep 4261']);
+    const other = await connectSocketClient(path.join(cli.home, 'nhd.sock'), 'run-e2e-leaving');
+    const run = await start(other);
+    await until(() => transcript(other, run.runId).stdout().includes('ready'), 'the program to start', WAIT_MS);
+    other.dispose();
+    await until(() => !processes().includes('sleep 4261'), 'the run to end with its client', WAIT_MS);
+    await until(() => transcript(client, run.runId).ended() !== undefined, 'every client to hear of the end', WAIT_MS);
+    expect(transcript(client, run.runId).ended()?.message).toContain('disconnected');
+  });
+
+  it('replaces the run of a workload with a second one (one run per dev container)', async () => {
+    setRun(['sh', '-c', 'echo first; exec sleep 4271']);
+    const first = await start();
+    await until(() => transcript(client, first.runId).stdout().includes('first'), 'the first run to start', WAIT_MS);
+    const other = await connectSocketClient(path.join(cli.home, 'nhd.sock'), 'run-e2e-second');
+    try {
+      setRun(['sh', '-c', 'echo second; exec sleep 4272']);
+      const second = await start(other);
+      expect(transcript(client, first.runId).ended()).toMatchObject({ ended: true, message: expect.stringContaining('Replaced') });
+      await until(() => transcript(other, second.runId).stdout().includes('second'), 'the second run to start', WAIT_MS);
+      const ps = processes();
+      expect(ps).not.toContain('sleep 4271');
+      expect(ps).toContain('sleep 4272');
+      await other.connection.sendRequest(RunStopRequest.method, { runId: second.runId });
+    } finally {
+      other.dispose();
+    }
+  });
+
+  it('ends what a run of a daemon that died left in the container before it starts', async () => {
+    // A program started the way nhd starts one, whose daemon is gone: only its pid file is left.
+    kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'sh', '-c', "mkdir -p /tmp/nhd-run; setsid sh -c 'echo $$ > /tmp/nhd-run/run-dead-1.pid; exec sleep 4281' >/dev/null 2>&1 < /dev/null &"]);
+    await until(() => processes().includes('sleep 4281'), 'the orphan to run', WAIT_MS);
+    setRun(['sh', '-c', 'echo ok']);
+    const run = await start();
+    await until(() => transcript(client, run.runId).ended() !== undefined, 'the run to end', WAIT_MS);
+    expect(processes()).not.toContain('sleep 4281');
+  });
+
+  it('answers a workload not in dev mode, and a config without command.run, with what to do', async () => {
+    const notDev = await errorOf(start(client, { name: 'other' }));
+    expect(notDev.code).toBe(ErrorCode.NotInDevMode);
+    expect(notDev.message).toContain(`nhd dev start deployment/other -n ${ns.name}`);
+    setRun(undefined);
+    const noCommand = await errorOf(start());
+    expect(noCommand.code).toBe(ErrorCode.RunCommandMissing);
+    expect(noCommand.message).toContain('command.run');
+    expect(noCommand.message).toContain(configFile);
+    setRun(['true']);
+  });
+});
+
+describe('nhd run', () => {
+  it('prints the output and exits with the program’s code', async () => {
+    setRun(['sh', '-c', 'echo out; echo err >&2; exit 7']);
+    const result = await cli.run(['run', 'deployment/app', '-n', ns.name]);
+    expect(result.code).toBe(7);
+    expect(result.stdout).toBe('out\n');
+    expect(result.stderr).toContain('err\n');
+    expect(result.stderr).toContain('nhd: running sh -c');
+  });
+
+  it('Ctrl-C stops the program and exits 130; --json prints one event per line', async () => {
+    setRun(['sh', '-c', 'echo ready; sleep 4291 & wait']);
+    const child = spawn(process.execPath, [NHD, 'run', 'deploy/app', '-n', ns.name, '--json'], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await until(() => stdout.includes('ready'), 'the program to print ready', WAIT_MS);
+    expect(processes()).toContain('sleep 4291');
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(stderr).toBe('');
+    const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ event: 'started', run: { state: 'running', command: ['sh', '-c', 'echo ready; sleep 4291 & wait'] } });
+    expect(events).toContainEqual({ event: 'output', stream: 'stdout', text: 'ready\n' });
+    expect(events.at(-1)).toMatchObject({ event: 'stopped', run: { state: 'exited', ended: true } });
+    expect(processes()).not.toContain('sleep 4291');
+  });
+
+  it('says what to do when the workload is not in dev mode', async () => {
+    const result = await cli.run(['run', 'deployment/other', '-n', ns.name]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`run \`nhd dev start deployment/other -n ${ns.name}`);
+  });
+});
