@@ -221,6 +221,9 @@ export class RunService {
     await this.kill(run);
     const stopMs = this.now() - began;
     if (run.ending) return;
+    // The dev pod may have been replaced (a restart); sync follows it, and so does the run.
+    const pod = this.deps.sessions().find((s) => s.id === info.sessionId)?.pod;
+    if (pod) info.pod = pod;
     const launched = this.now();
     try {
       await this.launch(run);

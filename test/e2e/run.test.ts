@@ -14,7 +14,7 @@ import {
   type RunListResult,
   type RunOutputParams,
 } from '../../protocol';
-import { NHD, connectSocketClient, tempHome, until, type TestClient } from '../harness/daemon';
+import { NHD, REPO, connectSocketClient, tempHome, until, type TestClient } from '../harness/daemon';
 import { APP_IMAGE, apply, createNamespace, kubectl, nhdCli, waitRollout } from './support';
 
 /**
@@ -257,3 +257,89 @@ describe('nhd run', () => {
     expect(result.stderr).toContain(`run \`nhd dev start deployment/other -n ${ns.name}`);
   });
 });
+
+describe('nhd run --hot-reload', () => {
+  const details = tempHome();
+  let detailsPod: string;
+
+  beforeAll(async () => {
+    kubectl(['apply', '-n', ns.name, '-f', path.join(REPO, 'test/fixtures/bookinfo-lite/manifests/details.yaml')]);
+    waitRollout(ns.name, 'deployment', 'details');
+    for (const file of ['details.py', 'run.sh', 'debug.sh']) fs.copyFileSync(path.join(REPO, 'test/fixtures/bookinfo-lite/details', file), path.join(details, file));
+    fs.chmodSync(path.join(details, 'run.sh'), 0o755);
+    fs.mkdirSync(path.join(details, '.nocalhost'));
+    fs.writeFileSync(
+      path.join(details, '.nocalhost', 'config.yaml'),
+      `name: details
+serviceType: deployment
+containers:
+  - name: details
+    dev:
+      image: ${DEV_IMAGE}
+      workDir: /home/nocalhost-dev
+      command:
+        run: ["./run.sh"]
+      sync:
+        type: send
+        ignoreFilePattern: ["__pycache__", "*.pyc"]
+`,
+    );
+    const started = await cli.run(['dev', 'start', 'deployment/details', '-n', ns.name, '--local-dir', details, '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    detailsPod = JSON.parse(started.stdout).pod;
+  });
+
+  afterAll(async () => {
+    if (ns) await cli.run(['dev', 'end', 'deployment/details', '-n', ns.name]);
+  });
+
+  /** details' answer, from inside its dev container; '' while nothing listens. */
+  const answer = () => {
+    try {
+      return kubectl(['exec', '-n', ns.name, detailsPod, '-c', 'details', '--', 'curl', '-s', '--max-time', '2', 'http://127.0.0.1:9080/']);
+    } catch {
+      return '';
+    }
+  };
+
+  it('restarts the program on each synced save, reports the timings, and answers with the new code', async () => {
+    const child = spawn(process.execPath, [NHD, 'run', 'deployment/details', '-n', ns.name, '--hot-reload'], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      await until(() => stdout.includes('details listening on :9080'), 'details to listen', WAIT_MS);
+      expect(stderr).toContain('hot reload on');
+      await until(() => answer().includes('paperback'), 'the first answer', WAIT_MS);
+      const runId = (client.notifications.map((n) => n.params as RunDidChangeParams).find((p) => p.run?.name === 'details' && p.run.state === 'running')!).run.runId;
+
+      for (const [n, edition] of [[1, 'hardcover'], [2, 'ebook']] as const) {
+        const source = path.join(details, 'details.py');
+        fs.writeFileSync(source, fs.readFileSync(source, 'utf8').replace(/"type": "[a-z]+"/, `"type": "${edition}"`));
+        await until(() => answer().includes(edition), `the answer after save ${n}`, WAIT_MS);
+        await until(() => (stderr.match(/nhd: reloaded: /g) ?? []).length >= n, `reload line ${n}`, WAIT_MS);
+      }
+      expect(stderr).toMatch(/nhd: reloaded: \d+ files? \(\d+(\.\d)? k?B\) synced in \d+ms, stopped in \d+ms, started in \d+ms/);
+      const reloads = transcript(client, runId).changes().filter((p) => p.reload);
+      expect(reloads.length).toBeGreaterThanOrEqual(2);
+      for (const { reload, run } of reloads) {
+        expect(run.state).toBe('running');
+        expect(reload).toMatchObject({ trigger: 'batch' });
+        expect(reload!.files).toBeGreaterThanOrEqual(1);
+        for (const ms of [reload!.syncMs, reload!.stopMs, reload!.startMs]) expect(ms).toBeGreaterThanOrEqual(0);
+      }
+      // One process group at a time: the old server is gone.
+      expect(processesOf(detailsPod, 'details').match(/python3 -u details.py/g)).toHaveLength(1);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await closed).toBe(130);
+    expect(processesOf(detailsPod, 'details')).not.toContain('details.py');
+  });
+});
+
+function processesOf(podName: string, container: string): string {
+  return kubectl(['exec', '-n', ns.name, podName, '-c', container, '--', 'ps', '-eo', 'pid,pgid,stat,args']);
+}
