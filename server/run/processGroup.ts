@@ -37,13 +37,13 @@ export function startCommand(workDir: string, file: string, argv: string[]): str
 
 /**
  * Ends the process groups whose ids are in `files` (or in every pid file, for `all`): SIGTERM,
- * then SIGKILL to what is left after `graceMs`, polling every 50 ms until no process of the groups
+ * then SIGKILL to what is left after `graceMs`, polling every 20 ms until no process of the groups
  * exists. Prints `killed` when SIGKILL was needed. A named pid file is waited for up to 2 s (its
  * program may have started a moment ago); a missing or stale one is not an error. The pid files
  * are removed. Only call it for a process whose exec has not ended, or the wait is wasted.
  */
 export function stopCommand(files: string[] | 'all', graceMs: number): string[] {
-  const polls = Math.max(1, Math.ceil(graceMs / 50));
+  const polls = Math.max(1, Math.ceil(graceMs / 20));
   const script = [
     `n=$1; shift; w=40; [ "$1" = all ] && { w=0; set -- ${PID_DIR}/*.pid; }`,
     'gs=""',
@@ -58,7 +58,7 @@ export function stopCommand(files: string[] | 'all', graceMs: number): string[] 
     '  [ -z "$gs" ] && break',
     '  i=$((i+1))',
     '  if [ $i -gt $n ]; then for g in $gs; do kill -s KILL -- -"$g" 2>/dev/null; done; echo killed; break; fi',
-    '  sleep 0.05',
+    '  sleep 0.02',
     'done',
     'rm -f "$@"',
   ].join('\n');

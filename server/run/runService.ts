@@ -241,7 +241,7 @@ export class RunService {
     info.state = 'running';
     delete info.exitCode;
     delete info.message;
-    const reload: RunReload = { trigger: trigger.trigger, files: trigger.files, bytes: trigger.bytes, syncMs: trigger.syncMs, stopMs, startMs };
+    const reload: RunReload = { trigger: trigger.trigger, files: trigger.files, bytes: trigger.bytes, syncMs: Math.round(trigger.syncMs), stopMs, startMs };
     this.deps.log.log('info', 'run', 'hot reload', { run: info.runId, ...reload, batches: trigger.batches });
     this.changed(run, reload);
   }
