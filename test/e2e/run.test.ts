@@ -93,7 +93,8 @@ spec:
 
 afterAll(async () => {
   client?.dispose();
-  if (ns) await cli.run(['dev', 'end', 'deployment/app', '-n', ns.name]);
+  // details' dev mode ends in its last test; ending it again is a no-op.
+  if (ns) for (const name of ['app', 'details']) await cli.run(['dev', 'end', `deployment/${name}`, '-n', ns.name]);
   cli.stop();
   ns?.dispose();
 });
@@ -258,8 +259,11 @@ describe('nhd run', () => {
   });
 });
 
+let detailsDir: string | undefined;
+
 describe('nhd run --hot-reload', () => {
   const details = tempHome();
+  detailsDir = details;
   let detailsPod: string;
 
   beforeAll(async () => {
@@ -289,9 +293,6 @@ containers:
     detailsPod = JSON.parse(started.stdout).pod;
   });
 
-  afterAll(async () => {
-    if (ns) await cli.run(['dev', 'end', 'deployment/details', '-n', ns.name]);
-  });
 
   /** details' answer, from inside its dev container; '' while nothing listens. */
   const answer = () => {
@@ -337,6 +338,34 @@ containers:
     }
     expect(await closed).toBe(130);
     expect(processesOf(detailsPod, 'details')).not.toContain('details.py');
+  });
+});
+
+
+describe('nhd run --hot-reload, after a crash and at dev end', () => {
+  it('keeps a hot-reload run whose program crashed, starts it again on the next save, and ends it with dev mode', async () => {
+    const details = detailsDir!;
+    const run = await start(client, { name: 'details', hotReload: true });
+    expect(run.hotReload).toBe(true);
+    const t = transcript(client, run.runId);
+    await until(() => t.stdout().includes('details listening'), 'details to listen', WAIT_MS);
+    const source = path.join(details, 'details.py');
+    const good = fs.readFileSync(source, 'utf8');
+    fs.writeFileSync(source, good + '\ndef broken(:\n');
+    await until(() => t.changes().some((p) => p.run.state === 'exited'), 'the broken program to exit', WAIT_MS).catch((error) => {
+      throw new Error(`${error.message}; changes: ${JSON.stringify(t.changes())}; stderr: ${t.stderr()}`);
+    });
+    const crashed = t.changes().find((p) => p.run.state === 'exited')!.run;
+    expect(crashed).toMatchObject({ exitCode: 1, ended: false });
+    expect(t.stderr()).toContain('SyntaxError');
+    expect(((await client.connection.sendRequest(RunListRequest.method, {})) as RunListResult).runs.map((r) => r.runId)).toContain(run.runId);
+    const listening = t.stdout().split('details listening').length;
+    fs.writeFileSync(source, good);
+    await until(() => t.stdout().split('details listening').length > listening, 'the fixed program to listen again', WAIT_MS);
+    expect(t.changes().at(-1)).toMatchObject({ run: { state: 'running', ended: false }, reload: { trigger: 'batch' } });
+    expect((await cli.run(['dev', 'end', 'deployment/details', '-n', ns.name])).code).toBe(0);
+    await until(() => t.ended() !== undefined, 'the run to end with dev mode', WAIT_MS);
+    expect(t.ended()?.message).toContain('Dev mode of deployment/details ended');
   });
 });
 
