@@ -20,6 +20,8 @@ class ProtocolChannel extends ProtocolServer implements DapChannel {
     private readonly output: NodeJS.WritableStream,
   ) {
     super();
+    // DAP is small messages in lock step: Nagle's algorithm would hold each for a delayed ACK.
+    (output as Partial<net.Socket>).setNoDelay?.(true);
     // ProtocolServer tells what it sent (with its seq) to one listener.
     this.onDidSendMessage((m) => (this.lastSeq = (m as DapMessage).seq));
     this.on('close', () => this.finish('the peer closed the stream'));
@@ -82,7 +84,6 @@ export const connectDap: DapConnector = (endpoint: DebugEndpoint, signal: AbortS
     });
     socket.once('connect', () => {
       signal.removeEventListener('abort', abort);
-      socket.setNoDelay(true);
       socket.removeAllListeners('error');
       socket.on('error', () => {}); // reported through the channel's close
       socket.on('close', () => socket.emit('end'));

@@ -470,7 +470,7 @@ export class DebugProxy {
     const timeoutMs = target.readyTimeoutMs ?? this.defaultReadyMs;
     const deadline = performance.now() + timeoutMs;
     const initArgs = { ...this.ideInit, adapterID: debuggerAdapterId(target.language), pathFormat: 'path' };
-    let delay = 25;
+    let delay = 20;
     let attempts = 0;
     let lastError = '';
     for (;;) {
@@ -502,7 +502,7 @@ export class DebugProxy {
           );
         }
         await sleep(delay, this.life.signal);
-        delay = Math.min(delay * 2, 500);
+        delay = Math.min(Math.round(delay * 1.5), 250);
       }
     }
   }

@@ -207,6 +207,22 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Waits until something listens on the port, read from /proc/net/tcp without connecting: a probe
+ * connection would look like a client to a debugger.
+ */
+export async function waitForListen(port: number, timeoutMs = 20_000): Promise<void> {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const tables = ['/proc/net/tcp', '/proc/net/tcp6'].map((f) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : ''));
+    // Columns: sl local_address rem_address st ...; st 0A is LISTEN.
+    if (tables.some((t) => t.split('\n').some((l) => l.split(/\s+/)[2]?.endsWith(hex.trim()) && l.split(/\s+/)[4] === '0A'))) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Waits until something accepts TCP connections on the port (an HTTP GET could hit a breakpoint). */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -284,6 +300,7 @@ export class SocketDebugClient extends DebugClient {
       socket.once('error', reject);
     });
     this.socket = socket;
+    socket.setNoDelay(true);
     // A second reader on the same bytes, for what DebugClient does not expose: every seq.
     let buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
