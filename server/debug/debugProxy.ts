@@ -107,9 +107,20 @@ export class DebugProxy {
     this.log = options.logger ?? nullLogger;
     this.defaultReadyMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     this.ide.onMessage((m) => this.fromIde(m));
-    void this.ide.closed.then(({ reason }) => {
-      if (this.state !== 'ended') this.log.log('info', 'dap', 'the IDE left', { reason });
-      void this.end();
+    void this.ide.closed.then(async ({ reason }) => {
+      if (this.state === 'ended') return;
+      this.log.log('info', 'dap', 'the IDE left', { reason });
+      // Left without disconnect (a crash, a closed socket): detach as disconnect would, so the
+      // program does not stop on breakpoints nobody will continue.
+      const remote = this.remote;
+      if (remote && !remote.isClosed && (this.state === 'attached' || this.state === 'attaching')) {
+        this.state = 'ending';
+        await Promise.race([
+          this.clearBreakpoints(remote).then(() => remote.request('disconnect', {}, REPLAY_TIMEOUT_MS)).catch(() => {}),
+          new Promise((resolve) => setTimeout(resolve, 2_000)),
+        ]);
+      }
+      await this.end();
     });
   }
 

@@ -176,3 +176,35 @@ describe.each(LANGUAGES)('the DAP proxy with %s', (language) => {
     }
   });
 });
+
+describe('the DAP proxy when the IDE vanishes', () => {
+  it('detaches from delve as a disconnect would: the program keeps serving and stops on nothing', async () => {
+    const fixture = prepareFixture('go');
+    const proxy = await startProxyServer();
+    const debugPort = await freePort();
+    const appPort = await freePort();
+    const debuggee = await fixture.start(debugPort, appPort);
+    const dc = new SocketDebugClient();
+    try {
+      await dc.connectTo(proxy.port);
+      await dc.initializeRequest();
+      const initialized = dc.waitForEvent('initialized', 30_000);
+      const attached = dc.attachRequest({ language: 'go', port: debugPort, localRoot: fixture.localRoot, remoteRoot: fixture.remoteRoot } as DebugProtocol.AttachRequestArguments);
+      await initialized;
+      const file = path.join(fixture.localRoot, fixture.files.handler);
+      await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [{ line: breakLine(file, 'handler') }] });
+      await dc.configurationDoneRequest();
+      await attached;
+      await waitForPort(appPort);
+      dc.close(); // no disconnect request
+      await proxy.proxies[0]!.ended;
+      const reply = await fetch(`http://127.0.0.1:${appPort}/?name=later`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text());
+      expect(reply).toBe('hello, later\n');
+    } finally {
+      dc.close();
+      await debuggee.kill();
+      await proxy.close();
+      fixture.dispose();
+    }
+  });
+});
