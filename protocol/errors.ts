@@ -48,6 +48,13 @@ export const ErrorCode = {
   /** File sync could not start or continue (the agent did not start, the first sync failed); the message says why. */
   SyncFailed: 1201,
 
+  /** No debugger answered at the debug port in time; the message says where nhd looked and what to check. */
+  DebuggerUnreachable: 1401,
+  /** A debug attach request is missing what nhd needs (language, roots, a target); the message names the field. */
+  DebugAttachInvalid: 1402,
+  /** The debugger refused the attach request; the message carries its own words. */
+  DebugAttachFailed: 1403,
+
   /** No dev config was found where it was looked for. */
   ConfigNotFound: 1501,
   /** The dev config has errors; `data` carries the diagnostics. */

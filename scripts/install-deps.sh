@@ -18,3 +18,6 @@ if ((${#missing[@]})); then
 fi
 
 bash test/cluster/install-deps.sh
+
+# delve and debugpy for the DAP proxy's tests, in a cache outside the checkout (not system packages).
+bash test/debuggers/install.sh

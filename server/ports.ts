@@ -20,6 +20,7 @@ export type LogTag =
   | 'portForward'
   | 'logs'
   | 'run'
+  | 'dap'
   | 'bug';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -271,4 +272,109 @@ export interface FileWatcher {
     onEvents: (events: WatchEvent[]) => void,
     onOverflow: (reason: string) => void,
   ): Promise<{ close(): Promise<void> }>;
+}
+
+/**
+ * One Debug Adapter Protocol message as plain JSON. server/debug reads and rewrites these
+ * structurally (server/debug/dapTypes.ts names the shapes it touches); the DAP libraries stay in
+ * adapters/dap.
+ */
+export interface DapMessage {
+  seq: number;
+  type: 'request' | 'response' | 'event';
+  [key: string]: unknown;
+}
+
+/**
+ * A connection that carries DAP messages: the IDE's session (stdio, a socket) or a debugger's
+ * server (TCP). Implemented by adapters/dap, which owns the framing.
+ */
+export interface DapChannel {
+  /**
+   * Sends a message and returns the `seq` the channel gave it. Every channel numbers what it sends
+   * itself, 1, 2, 3, ..., so what the IDE receives stays monotonic whichever debugger it came from.
+   */
+  send(message: { type: DapMessage['type']; [key: string]: unknown }): number;
+  /** Messages as they arrive, in order. One listener. */
+  onMessage(listener: (message: DapMessage) => void): void;
+  /** Resolves once, when the channel is gone (peer closed, stream error, close()). */
+  readonly closed: Promise<{ reason: string }>;
+  close(): void;
+}
+
+/** Where a debugger's DAP server listens, as reachable from the daemon (a port-forward's local end). */
+export interface DebugEndpoint {
+  host: string;
+  port: number;
+}
+
+/** Opens one TCP connection to a DAP server; rejects when nothing accepts it (adapters/dap). */
+export type DapConnector = (endpoint: DebugEndpoint, signal: AbortSignal) => Promise<DapChannel>;
+
+/** The debuggers the proxy speaks to: delve (`dlv --headless`) and debugpy. */
+export type DebugLanguage = 'go' | 'python';
+
+/**
+ * The attach request's arguments as the IDE sends them to nhd: nhd's own fields, and anything
+ * else, which goes to the debugger unchanged (justMyCode, showGlobalVariables, ...).
+ */
+export interface DebugAttachArguments {
+  /** `go` (delve) or `python` (debugpy); a provider may infer it from the dev config. */
+  language?: DebugLanguage;
+  /** `deployment/authors`; phase 2's provider ensures dev mode for it. */
+  workload?: string;
+  namespace?: string;
+  container?: string;
+  /** The source root on this machine; defaults to the dev session's local dir. */
+  localRoot?: string;
+  /** The same tree in the container; defaults to the dev container's workDir. */
+  remoteRoot?: string;
+  /** A debugger already reachable at host:port (the direct provider). */
+  host?: string;
+  port?: number;
+  [key: string]: unknown;
+}
+
+/** What a provider tells the person attaching while it works (DAP progress events, or output). */
+export interface DebugProgress {
+  report(message: string): void;
+}
+
+/**
+ * A debugger made reachable for one IDE session, with the roots that map its paths. Returned by
+ * DebugTargetProvider.prepare; the proxy calls dispose() when the IDE's session ends.
+ */
+export interface DebugTarget {
+  readonly endpoint: DebugEndpoint;
+  readonly language: DebugLanguage;
+  /** Absolute, on this machine (the IDE's paths). */
+  readonly localRoot: string;
+  /** Absolute, where the debugger runs (the paths in its binaries and frames). */
+  readonly remoteRoot: string;
+  /** How long to wait for a debugger to answer at an endpoint, first attach and reconnects; ms. */
+  readonly readyTimeoutMs?: number;
+  /**
+   * Called when the connection to the debugger was lost (or the debuggee ended) while the IDE's
+   * session is open. Resolves with where the debugger that replaces it listens (after a hot reload;
+   * the same endpoint is fine), or undefined when the debuggee is gone for good and the session
+   * ends. `signal` fires when the IDE leaves first.
+   */
+  restarted(signal: AbortSignal): Promise<DebugEndpoint | undefined>;
+  /**
+   * Optional: tells the proxy that the debuggee is being restarted before its connection drops
+   * (the run service knows first on a hot reload), so the proxy leaves the old debugger at once.
+   */
+  onRestarting?(listener: () => void): { dispose(): void };
+  /** Releases what prepare set up (port-forward, ...). */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Turns an IDE's attach request into a reachable debugger: phase 2's provider ensures dev mode
+ * and sync, starts command.debug and port-forwards debug.remoteDebugPort; the direct provider
+ * (server/debug/directTargetProvider.ts) uses host and port as given. Errors that a person can
+ * act on are NhdError; their message reaches the IDE as the attach request's error.
+ */
+export interface DebugTargetProvider {
+  prepare(args: DebugAttachArguments, progress: DebugProgress, signal: AbortSignal): Promise<DebugTarget>;
 }

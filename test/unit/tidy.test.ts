@@ -43,7 +43,7 @@ function violations(dirs: string[], allowed: (file: string, to: string) => boole
 
 const within = (to: string, ...dirs: string[]) => dirs.some((d) => to === d || to.startsWith(`${d}/`));
 const inRepo = (to: string) => within(to, 'protocol', 'server', 'adapters', 'clients', 'test', 'bench', 'scripts');
-const KUBE_WATCH_DAP = ['@kubernetes/client-node', 'chokidar', '@vscode/debugadapter'];
+const KUBE_WATCH_DAP = ['@kubernetes/client-node', 'chokidar', '@vscode/debugadapter', '@vscode/debugprotocol', '@vscode/debugadapter-testsupport'];
 
 describe('layering', () => {
   it('protocol/ imports nothing from the repository and no library but vscode-jsonrpc', () => {
@@ -84,6 +84,10 @@ describe('layering', () => {
 
   it('the sync agent, which runs alone in the sidecar, imports only node built-ins and its codec', () => {
     expect(violations(['adapters/agent'], (file, to) => !['adapters/agent/agent.ts', 'adapters/agent/codec.ts'].includes(file) || to === 'node:' || to === 'adapters/agent/codec')).toEqual([]);
+  });
+
+  it('only adapters/dap (and tests) speak DAP through the @vscode libraries', () => {
+    expect(violations(['adapters', 'clients', 'protocol'], (file, to) => file.startsWith('adapters/dap/') || !to.startsWith('@vscode/debug'))).toEqual([]);
   });
 
   it('finds the imports it checks', () => {
