@@ -195,7 +195,18 @@ export type IfUnchanged = { kind: IndexEntry['kind']; size: number; mtimeMs: num
 
 /** One change the sync agent applies under its root. Paths are relative, `/`-separated. */
 export type SyncOp =
-  | { op: 'write'; path: string; mode: number; mtimeMs: number; size: number; open: () => NodeJS.ReadableStream; ifUnchanged?: IfUnchanged }
+  | {
+      op: 'write';
+      path: string;
+      mode: number;
+      mtimeMs: number;
+      size: number;
+      /** The content as a stream (large files, content from the other agent). */
+      open: () => NodeJS.ReadableStream;
+      /** The whole content at once, when that is cheaper (small local files): the link reads ahead with it. */
+      read?: () => Promise<Buffer>;
+      ifUnchanged?: IfUnchanged;
+    }
   | { op: 'mkdir'; path: string; mode: number }
   | { op: 'symlink'; path: string; target: string }
   | { op: 'delete'; path: string; ifUnchanged?: IfUnchanged }

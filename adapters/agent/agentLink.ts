@@ -58,6 +58,8 @@ interface Pending {
 }
 
 const KILL_GRACE_MS = 2_000;
+/** Whole-file reads in flight ahead of the one being sent. */
+const READ_AHEAD = 32;
 /** How long a broken stream waits for the exit status before closing with what it knows. */
 const EXIT_REASON_WAIT_MS = 250;
 
@@ -257,13 +259,33 @@ export class StreamAgentLink implements AgentLink {
 
   /** Streams each write's content, in op order, closing each file with an End frame. */
   private async sendContents(id: number, ops: SyncOp[]): Promise<void> {
-    for (const op of ops) {
-      if (op.op !== 'write') continue;
+    const writes = ops.filter((op): op is Extract<SyncOp, { op: 'write' }> => op.op === 'write');
+    // Whole small files are read ahead while earlier ones are on the wire, so the agent never waits on a
+    // thread-pool round trip per file; at most READ_AHEAD reads are in flight.
+    const ahead: (Promise<Buffer> | undefined)[] = [];
+    const readAhead = (i: number) => {
+      const op = writes[i];
+      if (!op?.read || ahead[i]) return;
+      ahead[i] = op.read();
+      ahead[i].catch(() => {});
+    };
+    for (let i = 0; i < READ_AHEAD; i++) readAhead(i);
+    for (let i = 0; i < writes.length; i++) {
+      const op = writes[i]!;
+      readAhead(i + READ_AHEAD);
       // The request failed as a whole (or the link closed): nobody takes the rest.
       if (!this.pending.has(id)) return;
       let failure: WireError | undefined;
+      const whole = ahead[i];
+      ahead[i] = undefined;
       try {
-        for await (const chunk of op.open()) {
+        if (whole) {
+          const buffer = await whole;
+          if (!this.pending.has(id)) return;
+          for (let offset = 0; offset < buffer.length; offset += CHUNK_SIZE) {
+            await this.write(FrameType.Data, id, buffer.subarray(offset, offset + CHUNK_SIZE));
+          }
+        } else for await (const chunk of op.open()) {
           const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
           if (!this.pending.has(id)) return;
           for (let offset = 0; offset < buffer.length; offset += CHUNK_SIZE) {

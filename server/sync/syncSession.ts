@@ -18,6 +18,7 @@ import { recordApplied } from './base';
 import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
 import type { Conflict } from './twoWay';
 import { guarded, reconcileTwoWay, type SideResult } from './twoWaySync';
+import { wholeRead } from './wholeRead';
 
 /** What one applied batch did. */
 export interface SyncBatchReport {
@@ -419,7 +420,9 @@ export class SyncSession {
     }
     // sendReceive: each op expects the far side to be what was last synced there, so an edit made over there
     // meanwhile fails the op (`changed`) and the round that follows keeps both versions.
-    const ops = this.twoWay ? guarded(toApply, this.base, (source) => fs.createReadStream(path.join(this.root, source))) : toApply.map((op) => this.toSyncOp(op));
+    const ops = this.twoWay
+      ? guarded(toApply, this.base, (source) => fs.createReadStream(path.join(this.root, source)), (source, size) => wholeRead(path.join(this.root, source), size))
+      : toApply.map((op) => this.toSyncOp(op));
     const result = ops.length > 0 ? await this.link.apply(ops) : { applied: 0, bytes: 0, errors: [] };
     if (this.twoWay) this.noteEchoes(toApply);
     const raced = result.errors.some((e) => e.code === 'changed');
@@ -434,6 +437,7 @@ export class SyncSession {
   private toSyncOp(op: PlannedOp): SyncOp {
     if (op.op !== 'write') return op;
     const abs = path.join(this.root, op.source ?? op.path);
-    return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size, open: () => fs.createReadStream(abs) };
+    return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size, open: () => fs.createReadStream(abs), ...wholeRead(abs, op.size) };
   }
 }
+

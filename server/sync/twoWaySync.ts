@@ -14,6 +14,7 @@ import { holdsDeletes } from './deleteProtection';
 import { hashFile, localIndex } from './localIndex';
 import { ancestorsOf, byPath, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedOp } from './ops';
 import { planTwoWay, type Conflict } from './twoWay';
+import { wholeRead } from './wholeRead';
 
 export interface TwoWayRound {
   root: string;
@@ -73,7 +74,9 @@ export async function reconcileTwoWay(round: TwoWayRound): Promise<TwoWayResult>
   const copies = plan.pull.flatMap((op): PlannedOp[] =>
     op.op === 'write' && pulledCopies.has(op.path) ? [{ op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size }] : [],
   );
-  const push = await applySide([...plan.push, ...copies], remoteKept, round, (op) => remote.apply(op), (source) => fs.createReadStream(path.join(root, source)));
+  const push = await applySide([...plan.push, ...copies], remoteKept, round, (op) => remote.apply(op), (source) => fs.createReadStream(path.join(root, source)), (source, size) =>
+    wholeRead(path.join(root, source), size),
+  );
 
   // Both sides now hold the local tree as planned, plus what was pulled (as it was sent, never re-read: a local
   // edit made during the round must still look changed to the next one). Where an op failed, a delete was held
@@ -103,6 +106,7 @@ async function applySide(
   round: TwoWayRound,
   apply: (ops: SyncOp[]) => Promise<BatchResult>,
   open: (source: string) => NodeJS.ReadableStream,
+  readWhole?: (source: string, size: number) => { read?: () => Promise<Buffer> },
 ): Promise<SideResult> {
   let ops = planned;
   let held: string[] = [];
@@ -112,12 +116,17 @@ async function applySide(
     ops = planned.filter((op) => op.op !== 'delete');
   }
   if (ops.length === 0) return { ops, held, applied: 0, bytes: 0, errors: [] };
-  const result = await apply(guarded(ops, byPath(target), open));
+  const result = await apply(guarded(ops, byPath(target), open, readWhole));
   return { ...result, ops, held };
 }
 
 /** SyncOps with their IfUnchanged guards: after a delete in the same batch, a path is expected absent. */
-export function guarded(ops: readonly PlannedOp[], target: ReadonlyMap<string, IndexEntry>, open: (source: string) => NodeJS.ReadableStream): SyncOp[] {
+export function guarded(
+  ops: readonly PlannedOp[],
+  target: ReadonlyMap<string, IndexEntry>,
+  open: (source: string) => NodeJS.ReadableStream,
+  readWhole?: (source: string, size: number) => { read?: () => Promise<Buffer> },
+): SyncOp[] {
   const gone = new Set<string>();
   const expect = (p: string): IfUnchanged => {
     if (gone.has(p) || ancestorsOf(p).some((dir) => gone.has(dir))) return null;
@@ -132,7 +141,7 @@ export function guarded(ops: readonly PlannedOp[], target: ReadonlyMap<string, I
     }
     if (op.op !== 'write') return op;
     const source = op.source ?? op.path;
-    return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size, ifUnchanged: expect(op.path), open: () => open(source) };
+    return { op: 'write', path: op.path, mode: op.mode, mtimeMs: op.mtimeMs, size: op.size, ifUnchanged: expect(op.path), open: () => open(source), ...(readWhole ? readWhole(source, op.size) : {}) };
   });
 }
 
