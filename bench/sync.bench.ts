@@ -109,6 +109,7 @@ describe('file sync into a dev pod', () => {
         `${WARMUP} warm-up edits are not counted; edits are ~20 ms apart after the previous one was applied.`,
         'confirmedByContentP50Ms adds one read round trip over the second link to the batch latency.',
         'sessionReportedMsP50 is SyncBatchReport.ms: from the watcher event (not the write) to the agent\'s answer.',
+        'SyncSession gathers events for coalesceMs (default 5 ms) before it plans a batch, so ~5 ms of every sample is that window.',
       ],
     });
     expect(result.samples.length).toBe(EDITS);
