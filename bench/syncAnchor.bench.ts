@@ -69,7 +69,7 @@ describe('save-to-remote latency against Syncthing', () => {
     const stSource = tempDir('st-src');
     const stTarget = tempDir('st-dst');
     seedProject(stSource, bodies);
-    const pair = await startSyncthingPair(stSource, stTarget);
+    await startSyncthingPair(stSource, stTarget);
     for (let i = 0; i < FILES; i++) await whenContent(path.join(stTarget, 'src', `m${i}.js`), bodies[i]!);
 
     const nhdSource = tempDir('nhd-src');
@@ -106,7 +106,6 @@ describe('save-to-remote latency against Syncthing', () => {
       await sleep(20);
     }
     await s.stop();
-    process.stderr.write(`[bench] syncthing logs: ${pair.logs.join(', ')}\n`);
 
     record({
       name: 'sync: save → other side, local (nhd vs Syncthing)',

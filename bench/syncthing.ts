@@ -149,6 +149,10 @@ export async function startSyncthingPair(source: string, target: string): Promis
     });
     fs.closeSync(log);
     instance.process = child;
+    // A bench process that dies without its afterAll must not leave Syncthing running.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    void exited(child).then(() => process.off('exit', reap));
     onCleanup(`syncthing ${instance.home} (pid ${child.pid})`, async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
