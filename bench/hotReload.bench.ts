@@ -107,9 +107,9 @@ describe('hot reload benchmark', () => {
       measures: 'save details.py until the new answer over HTTP through a 127.0.0.1 port-forward (bookinfo-lite details, nhd/run/start with hot reload)',
       unit: 'ms',
       samples,
-      p95: percentile(samples, 95),
       baseline: { name: 'sync alone', measures: 'the same save until the daemon pushed the applied batch (nhd/sync/didChange)', samples: syncSamples },
-      target: { median: 1000 },
+      percentiles: true,
+      targets: [{ figure: 'median', atMost: 1500, note: 'hot reload of an interpreted service ≤ 1.5 s (issue 5)' }],
     });
   });
 });

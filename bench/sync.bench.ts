@@ -22,7 +22,7 @@ import {
 
 /**
  * File sync into a real dev pod's `nhd-sync` sidecar on the local cluster, through the daemon's own
- * pieces (SyncSession + ChokidarFileWatcher + startExecAgent over KubeCluster's exec):
+ * pieces (SyncSession + DirectoryWatcher + startExecAgent over KubeCluster's exec):
  *   1. save-to-remote latency of single-file edits;
  *   3. initial sync of a 10,000-file / 100 MB tree and of a 50,000-file node_modules-like tree,
  *      against raw `tar c | kubectl exec -i … tar x` of the same tree into the same pod;

@@ -8,7 +8,7 @@ import { startSyncthingPair, syncthingVersion } from './syncthing';
 
 /**
  * The anchor for save-to-remote latency: Syncthing as Nocalhost runs it (bench/syncthing.ts), and
- * nhd's local transport (SyncSession + ChokidarFileWatcher + the agent as a local process), on the
+ * nhd's local transport (SyncSession + DirectoryWatcher + the agent as a local process), on the
  * same edits between two local folders, interleaved edit by edit so that a noisy neighbour hits both
  * alike. Latency = write → the file has the new content on the other side (fs.watch on the target
  * directory, with a 20 ms poll as a safety net), the same detector for both.

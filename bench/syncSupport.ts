@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startExecAgent, type StreamAgentLink } from '../adapters/agent';
 import { KubeCluster } from '../adapters/kube';
-import { ChokidarFileWatcher } from '../adapters/watch';
+import { DirectoryWatcher } from '../adapters/watch';
 import type { AgentLink } from '../server/ports';
 import { nullLogger } from '../server/ports';
 import { SyncSession, type SyncBatchReport } from '../server/sync/syncSession';
@@ -296,7 +296,7 @@ export interface BenchSession {
   stop(): Promise<void>;
 }
 
-export function benchSession(localDir: string, link: AgentLink, watcher = new ChokidarFileWatcher()): BenchSession {
+export function benchSession(localDir: string, link: AgentLink, watcher = new DirectoryWatcher()): BenchSession {
   const reports: SyncBatchReport[] = [];
   const log: { report: SyncBatchReport; at: number }[] = [];
   let waiter: ((value: { report: SyncBatchReport; at: number }) => void) | undefined;

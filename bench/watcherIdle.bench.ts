@@ -8,7 +8,7 @@ import { median, record, round } from './support';
 import { makeWideTree, onCleanup, runCleanups, sleep, tempDir } from './syncSupport';
 
 /**
- * The watcher alone (adapters/watch ChokidarFileWatcher, as the daemon configures it; no SyncSession,
+ * The watcher alone (adapters/watch DirectoryWatcher, the daemon's; chokidar 6 measured beside it for comparison; no SyncSession,
  * no agent) on a 100,000-file tree in 10,000 directories, in a child process of its own: wait until
  * it is ready and settled, then measure its CPU time (getrusage, all threads) and RSS over an idle
  * window. The same-run baseline is the same child doing nothing (an idle Node process).
@@ -129,17 +129,19 @@ async function measure(child: string, mode: 'watcher' | 'none', root: string): P
 }
 
 describe('watcher at rest on a large tree', () => {
-  it(`ChokidarFileWatcher on ${FILES} files: CPU and RSS over ${IDLE_S} s idle, ${RUNS} fresh processes, against an idle node`, async () => {
+  it(`DirectoryWatcher (and chokidar) on ${FILES} files: CPU and RSS over ${IDLE_S} s idle, ${RUNS} fresh processes, against an idle node`, async () => {
     const root = tempDir('watch-tree');
     const stats = makeWideTree(root, FILES);
     process.stderr.write(`[bench] generated the watcher's tree: ${JSON.stringify(stats)}\n`);
     const child = bundleChild();
     const watcher: Run[] = [];
     const idle: Run[] = [];
+    const chokidar: Run[] = [];
     for (let run = 0; run < RUNS; run++) {
       idle.push(await measure(child, 'none', root));
       watcher.push(await measure(child, 'watcher', root));
-      process.stderr.write(`[bench] watcher run ${run + 1}: ${JSON.stringify(watcher.at(-1))}\n`);
+      chokidar.push(await measure(child, 'chokidar', root));
+      process.stderr.write(`[bench] watcher run ${run + 1}: ${JSON.stringify(watcher.at(-1))}, chokidar: ${JSON.stringify(chokidar.at(-1))}\n`);
     }
     for (const r of watcher) expect(r.events).toBe(0);
     const col = (runs: Run[], key: keyof Run) => runs.map((r) => r[key]);
@@ -147,13 +149,16 @@ describe('watcher at rest on a large tree', () => {
       readyMsMedian: round(median(col(watcher, 'readyMs'))),
       peakRssMBMedian: round(median(col(watcher, 'peakRssMB'))),
       inotifyWatches: median(col(watcher, 'inotifyWatches')),
+      chokidarReadyMsMedian: round(median(col(chokidar, 'readyMs'))),
+      chokidarIdleRssMBMedian: round(median(col(chokidar, 'idleRssMB'))),
+      chokidarIdleCpuMsMedian: round(median(col(chokidar, 'idleCpuMs'))),
       files: stats.files,
       dirs: stats.dirs,
     };
     const baseline = (key: keyof Run, what: string) => ({ name: 'idle node process', measures: `${what} of the same child process running no watcher`, samples: col(idle, key) });
     record({
       name: 'watcher: idle CPU, 100k files',
-      measures: `CPU time (user+system, all threads) of a process running ChokidarFileWatcher alone on ${stats.files} files / ${stats.dirs} dirs, over ${IDLE_S} s after ready + ${SETTLE_S} s settle`,
+      measures: `CPU time (user+system, all threads) of a process running DirectoryWatcher alone on ${stats.files} files / ${stats.dirs} dirs, over ${IDLE_S} s after ready + ${SETTLE_S} s settle`,
       unit: 'CPU ms',
       samples: col(watcher, 'idleCpuMs'),
       baseline: baseline('idleCpuMs', 'CPU time over the same window'),

@@ -1,10 +1,10 @@
 /**
  * The child process of watcherIdle.bench.ts (bundled by it with esbuild): `node child.cjs MODE ROOT`.
- * MODE `watcher` runs ChokidarFileWatcher on ROOT, the daemon's watcher with the options the daemon
- * uses; MODE `none` runs nothing (the same-run baseline: an idle Node process with this harness).
+ * MODE `watcher` runs DirectoryWatcher on ROOT (the daemon's watcher), MODE `chokidar` the chokidar adapter
+ * for comparison; MODE `none` runs nothing (the same-run baseline: an idle Node process with this harness).
  * It says `ready` over IPC, then answers each `sample` with its CPU time, RSS and event counts.
  */
-import { ChokidarFileWatcher } from '../adapters/watch';
+import { ChokidarFileWatcher, DirectoryWatcher } from '../adapters/watch';
 
 const [mode, root] = process.argv.slice(2);
 let events = 0;
@@ -12,8 +12,8 @@ let overflows = 0;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  if (mode === 'watcher') {
-    await new ChokidarFileWatcher().watch(
+  if (mode === 'watcher' || mode === 'chokidar') {
+    await (mode === 'watcher' ? new DirectoryWatcher() : new ChokidarFileWatcher()).watch(
       root!,
       { ignored: () => false },
       (batch) => (events += batch.length),
