@@ -89,7 +89,7 @@ function message<T>(child: ChildProcess, type: string, timeoutMs: number): Promi
   });
 }
 
-async function measure(child: string, mode: 'watcher' | 'none', root: string): Promise<Run> {
+async function measure(child: string, mode: 'watcher' | 'chokidar' | 'none', root: string): Promise<Run> {
   const proc = fork(child, [mode, root], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const killed = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   onCleanup(`watcher child ${proc.pid}`, async () => {
