@@ -60,16 +60,31 @@ export class OutputRelay extends Writable {
   }
 }
 
+/** Chunks written within one turn of the event loop travel as one websocket message, up to this size. */
+const COALESCE_MAX = 256 * 1024;
+
 /**
  * Feeds `source` into a fresh PassThrough (which client-node sends on the socket), pausing
  * `source` while the socket's send buffer is above the high-water mark. `stop()` detaches.
+ * What arrives in one event-loop turn is sent as one message: client-node makes a websocket
+ * message of every chunk, and thousands of small frames (a sync of small files) cost more in
+ * the API server and kubelet than their bytes.
  */
 export function inputRelay(source: NodeJS.ReadableStream): { stream: PassThrough; start(socket: FlowSocket): void; stop(): void } {
   const stream = new PassThrough();
   stream.on('error', () => {});
   let timer: NodeJS.Timeout | undefined;
   let socket: FlowSocket | undefined;
-  const onData = (chunk: Buffer | string) => {
+  let parts: Buffer[] = [];
+  let size = 0;
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = () => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    if (size === 0) return;
+    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
     if (stream.writableEnded || stream.destroyed) return;
     stream.write(chunk);
     if (socket && socket.bufferedAmount > HIGH_WATER && !timer) {
@@ -83,7 +98,16 @@ export function inputRelay(source: NodeJS.ReadableStream): { stream: PassThrough
       }, 5);
     }
   };
+  const onData = (chunk: Buffer | string) => {
+    if (stream.writableEnded || stream.destroyed) return;
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    parts.push(buffer);
+    size += buffer.length;
+    if (size >= COALESCE_MAX) flush();
+    else scheduled ??= setImmediate(flush);
+  };
   const onEnd = () => {
+    flush();
     if (!stream.writableEnded && !stream.destroyed) stream.end();
   };
   const onError = () => onEnd();
@@ -100,6 +124,10 @@ export function inputRelay(source: NodeJS.ReadableStream): { stream: PassThrough
     stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      if (scheduled) clearImmediate(scheduled);
+      scheduled = undefined;
+      parts = [];
+      size = 0;
       source.removeListener('data', onData);
       source.removeListener('end', onEnd);
       source.removeListener('error', onError);
