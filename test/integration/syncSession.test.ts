@@ -177,6 +177,43 @@ describe('SyncSession (send) over a local agent and chokidar', () => {
     expect(s.reports.flatMap((r) => r.errors)).toEqual([]);
   });
 
+  it('converges after a checkout-like burst touching 5,000 files in one or a few batches', async () => {
+    const s = await startSession((local) => {
+      for (let d = 0; d < 50; d++) {
+        fs.mkdirSync(path.join(local, `pkg${d}`));
+        for (let f = 0; f < 60; f++) fs.writeFileSync(path.join(local, `pkg${d}/m${f}.go`), `package pkg${d} // v1 ${f}\n`);
+      }
+    });
+    const before = s.reports.length;
+    // A branch switch: 2,500 files change, 500 go away, 2,000 arrive.
+    for (let d = 0; d < 50; d++) {
+      for (let f = 0; f < 50; f++) fs.writeFileSync(path.join(s.local, `pkg${d}/m${f}.go`), `package pkg${d} // v2 ${f}\n`);
+      for (let f = 50; f < 60; f++) fs.rmSync(path.join(s.local, `pkg${d}/m${f}.go`));
+    }
+    for (let d = 50; d < 70; d++) {
+      fs.mkdirSync(path.join(s.local, `pkg${d}`));
+      for (let f = 0; f < 100; f++) fs.writeFileSync(path.join(s.local, `pkg${d}/m${f}.go`), `package pkg${d} // new ${f}\n`);
+    }
+    await eventually(() => sameTrees(s.local, s.remote), 60_000);
+    await s.session.idle();
+    const after = s.reports.slice(before);
+    console.log(`checkout burst: ${after.length} reports (${after.map((r) => `${r.kind}:${r.files}`).join(', ')})`);
+    expect(after.length).toBeLessThanOrEqual(5);
+    expect(after.flatMap((r) => r.errors)).toEqual([]);
+    expect(after.flatMap((r) => r.held)).toEqual([]);
+  });
+
+  it('warns up front when the tree comes close to the inotify watch limit', async () => {
+    const limited = new DirectoryWatcher();
+    limited.capacityWarning = (directories: number) => (directories > 2 ? `${directories} directories: raise fs.inotify.max_user_watches` : undefined);
+    const s = await startSession((local) => {
+      fs.mkdirSync(path.join(local, 'a/b'), { recursive: true });
+      fs.mkdirSync(path.join(local, 'node_modules/x'), { recursive: true });
+    }, { ignoreFilePattern: ['node_modules'] }, limited);
+    // The root, a and a/b; the ignored tree is not counted.
+    expect(s.session.warnings).toEqual(['3 directories: raise fs.inotify.max_user_watches']);
+  });
+
   it('respects ignore patterns, initially and for later changes', async () => {
     const s = await startSession(
       (local) => {
