@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncStatusRequest, type SyncStatus } from '../../protocol';
 import { connectSocketClient, startSocketDaemon, tempHome, until } from '../harness/daemon';
-import { DEV_IMAGE, apply, createNamespace, kubectl, nhdCli, waitRollout } from './support';
+import { DEV_IMAGE, applyDeployment, createNamespace, kubectl, nhdCli } from './support';
 
 /**
  * The sync soak: NHD_SOAK_SECONDS (default 600, ten minutes) of seeded random edits, creates, deletes, renames,
@@ -21,23 +21,7 @@ let daemon: Awaited<ReturnType<typeof startSocketDaemon>>;
 let client: Awaited<ReturnType<typeof connectSocketClient>>;
 
 beforeAll(async () => {
-  apply(
-    ns.name,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: soak}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: soak}}
-  template:
-    metadata: {labels: {app: soak}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-        - {name: app, image: ${DEV_IMAGE}, command: [sh, -c, 'sleep infinity']}
-`,
-  );
-  waitRollout(ns.name, 'deployment', 'soak');
+  applyDeployment(ns.name, 'soak', [`{name: app, image: ${DEV_IMAGE}, command: [sh, -c, 'sleep infinity']}`]);
   daemon = await startSocketDaemon(cli.home, [], { KUBECONFIG: process.env['KUBECONFIG']!, NHD_IDENTITY: 'soak@e2e' });
   client = await connectSocketClient(daemon.socketPath);
 });

@@ -28,6 +28,30 @@ export function apply(namespace: string, manifest: string): void {
   kubectl(['apply', '-n', namespace, '-f', '-'], manifest);
 }
 
+/**
+ * A one-replica Deployment `name` (pods labelled app=NAME, quick to terminate) with these containers, each a
+ * YAML flow map (`{name: app, image: ..., command: [...]}`), applied and rolled out.
+ */
+export function applyDeployment(namespace: string, name: string, containers: string[]): void {
+  apply(
+    namespace,
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+${containers.map((c) => `        - ${c}`).join('\n')}
+`,
+  );
+  waitRollout(namespace, 'deployment', name);
+}
+
 /** `.spec` of an object, as the API returns it now. */
 export function specOf(namespace: string, kind: string, name: string): unknown {
   return kubectlJson(['get', kind, name, '-n', namespace]).spec;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DevStartRequest, SyncResyncRequest, SyncStatusRequest, type SyncStatus } from '../../protocol';
 import { spawn } from 'node:child_process';
 import { NHD, connectSocketClient, startSocketDaemon, tempHome, until } from '../harness/daemon';
-import { DEV_IMAGE, apply, createNamespace, kubectl, kubectlJson, nhdCli, waitRollout } from './support';
+import { DEV_IMAGE, applyDeployment, createNamespace, kubectl, kubectlJson, nhdCli } from './support';
 
 /**
  * File sync of a dev session on the real cluster: the agent runs in the dev pod's sidecar, the
@@ -19,23 +19,7 @@ let daemon: Awaited<ReturnType<typeof startSocketDaemon>>;
 let client: Awaited<ReturnType<typeof connectSocketClient>>;
 
 beforeAll(async () => {
-  apply(
-    ns.name,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-        - {name: app, image: ${DEV_IMAGE}, command: [sh, -c, 'sleep infinity']}
-`,
-  );
-  waitRollout(ns.name, 'deployment', 'web');
+  applyDeployment(ns.name, 'web', [`{name: app, image: ${DEV_IMAGE}, command: [sh, -c, 'sleep infinity']}`]);
   daemon = await startSocketDaemon(cli.home, [], { KUBECONFIG: process.env['KUBECONFIG']!, NHD_IDENTITY: 'sync@e2e' });
   client = await connectSocketClient(daemon.socketPath);
 });
