@@ -43,7 +43,8 @@ export interface DebugResolutionContext {
  */
 export function resolveDebugConfiguration(input: Record<string, unknown>, ctx: DebugResolutionContext): DebugResolution {
   const config: Record<string, unknown> = { ...input };
-  if (config['type'] === undefined && config['request'] === undefined && config['name'] === undefined) {
+  // F5 with no launch.json: VS Code passes an empty configuration.
+  if (!config['type'] && !config['request'] && !config['name']) {
     config['type'] = 'nhd';
     config['request'] = 'attach';
   }

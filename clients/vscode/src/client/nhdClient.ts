@@ -1,4 +1,4 @@
-import { CancellationTokenSource, ProgressType, type CancellationToken, type Disposable } from 'vscode-jsonrpc';
+import { CancellationTokenSource, ProgressType, type CancellationToken, type Disposable, type RequestType } from 'vscode-jsonrpc';
 import {
   ConfigLoadRequest,
   DevDidChangeNotification,
@@ -171,10 +171,10 @@ export class NhdClient implements Disposable {
     return this.rpc.sendRequest(DevStatusRequest.type, {});
   }
   devStart(params: DevStartParams, options: LongRequestOptions = {}) {
-    return this.long((p) => this.rpc.sendRequest(DevStartRequest.type, p, options.token), params, options);
+    return this.longRequest(DevStartRequest.type, params, options);
   }
   devEnd(params: DevEndParams, options: LongRequestOptions = {}) {
-    return this.long((p) => this.rpc.sendRequest(DevEndRequest.type, p, options.token), params, options);
+    return this.longRequest(DevEndRequest.type, params, options);
   }
   syncStatus() {
     return this.rpc.sendRequest(SyncStatusRequest.type, {});
@@ -236,13 +236,16 @@ export class NhdClient implements Disposable {
     }
   }
 
-  /** Sends a long request under a workDoneToken of our own and follows its $/progress. */
-  private async long<P extends WorkDoneParams, R>(send: (params: P) => Promise<R>, params: P, options: LongRequestOptions): Promise<R> {
-    if (!options.onProgress) return send(params);
+  /**
+   * Sends a long request under a workDoneToken of our own and follows its $/progress (the daemon
+   * would otherwise create a token, which vscode-languageclient shows only in the status bar).
+   */
+  async longRequest<P extends WorkDoneParams, R>(type: RequestType<P, R, void>, params: P, options: LongRequestOptions = {}): Promise<R> {
+    if (!options.onProgress) return this.rpc.sendRequest(type, params, options.token);
     const workDoneToken = `nhd-vscode-${process.pid}-${++nextToken}`;
     const listener = this.rpc.onProgress(workDoneProgress, workDoneToken, options.onProgress);
     try {
-      return await send({ ...params, workDoneToken });
+      return await this.rpc.sendRequest(type, { ...params, workDoneToken }, options.token);
     } finally {
       listener.dispose();
     }
