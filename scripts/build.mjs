@@ -38,8 +38,8 @@ await build({
   target: 'node20',
   format: 'cjs',
   external: ['vscode'],
-  minifyWhitespace: true,
-  minifySyntax: true,
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
 });
 
