@@ -1,7 +1,7 @@
 // Bundles the `nhd` command into dist/nhd.js: one file, so an editor or the CLI's auto-start
 // spawns the daemon without resolving hundreds of modules (startup time matters for `nhd status`).
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 
 await build({
   entryPoints: { nhd: 'clients/cli/index.ts' },
@@ -27,3 +27,24 @@ await build({
   format: 'cjs',
   logLevel: 'warning',
 });
+
+// The VS Code extension (clients/vscode): one bundle, `vscode` itself is the editor's. The editor
+// runs it on its own Node (20 in VS Code 1.91), hence the target.
+await build({
+  entryPoints: { extension: 'clients/vscode/src/extension.ts' },
+  outdir: 'clients/vscode/dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['vscode'],
+  minify: true,
+  keepNames: true,
+  logLevel: 'warning',
+});
+
+// ... packaged as dist/nhd-vscode-<version>.vsix. The bundle has no dependencies to ship, so vsce
+// looks at no node_modules; it loads lazily, and only here, to keep the rest of the build fast.
+const { createVSIX } = await import('@vscode/vsce');
+const { version } = JSON.parse(readFileSync('clients/vscode/package.json', 'utf8'));
+await createVSIX({ cwd: 'clients/vscode', packagePath: `dist/nhd-vscode-${version}.vsix`, dependencies: false, allowStarActivation: false });

@@ -74,6 +74,16 @@ describe('layering', () => {
     ).toEqual([]);
   });
 
+  it("the VS Code extension's client layer imports only protocol/, itself, vscode-jsonrpc and node built-ins, so it runs under node", () => {
+    expect(violations(['clients/vscode/src/client'], (_, to) => within(to, 'protocol', 'clients/vscode/src/client') || to === 'vscode-jsonrpc' || to === 'node:')).toEqual([]);
+  });
+
+  it('only clients/vscode (and its tests) import vscode or vscode-languageclient', () => {
+    expect(
+      violations(['protocol', 'server', 'adapters', 'clients', 'bench', 'scripts'], (file, to) => file.startsWith('clients/vscode/') || !/^vscode(-languageclient)?$/.test(to)),
+    ).toEqual([]);
+  });
+
   it('nothing in server/ or adapters/ writes to stdout, which may be the protocol transport', () => {
     // The sync agent is the exception: stdout is its own framed channel to the daemon.
     const offenders = [...sources('server'), ...sources('adapters')]
