@@ -7,8 +7,8 @@ import { DEV_IMAGE, apply, createNamespace, kubectlJson, specOf, waitRollout } f
 
 /**
  * The Neovim plugin (clients/neovim) on the real cluster, headless Neovim 0.7.2: :Nhd dev start
- * and dev end on a small Deployment, the state the daemon pushes into the plugin, sync, run and
- * exec; then the workload's spec is restored exactly.
+ * and dev end on a small Deployment, the state the daemon pushes into the plugin, sync, run,
+ * port-forward, ls and exec; then the workload's spec is restored exactly.
  */
 const ns = createNamespace('nhd-nvim');
 const home = tempHome();
@@ -51,7 +51,7 @@ describe('Neovim plugin on the cluster', () => {
     fs.mkdirSync(path.join(localDir, '.nocalhost'), { recursive: true });
     fs.writeFileSync(
       path.join(localDir, '.nocalhost', 'config.yaml'),
-      `name: nvim-app\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${DEV_IMAGE}\n      workDir: /src\n      command:\n        run: ["node", "-e", "console.log('hello from nvim run'); setInterval(() => {}, 1000)"]\n`,
+      `name: nvim-app\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${DEV_IMAGE}\n      workDir: /src\n      command:\n        run: ["node", "-e", "console.log('hello from nvim run'); require('http').createServer((q, s) => s.end('hi from nvim-app')).listen(9080)"]\n`,
     );
     fs.writeFileSync(path.join(localDir, 'index.js'), 'console.log(1)\n');
     const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -86,6 +86,8 @@ describe('Neovim plugin on the cluster', () => {
     expect(result.stdout).toMatch(/ok: statusline after the initial sync: nhd: nvim-app live( \d+ms)?/);
     expect(result.stdout).toContain('ok: sync batch pushed');
     expect(result.stdout).toContain('ok: :Nhd run output: hello from nvim run');
+    expect(result.stdout).toMatch(/ok: :Nhd port-forward 127\.0\.0\.1:\d+ answers hi from nvim-app/);
+    expect(result.stdout).toContain('ok: :Nhd ls shows deployment/nvim-app developing');
     expect(result.stdout).toContain('ok: :Nhd exec terminal');
     expect(result.stdout).toMatch(/ok: dev end: pushed states .*ended/);
 

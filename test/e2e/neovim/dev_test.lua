@@ -90,6 +90,30 @@ local success, err = pcall(function()
   end, 60000)
   ok(':Nhd run output: ' .. vim.api.nvim_buf_get_lines(run_buf, 1, 2, false)[1])
 
+  -- :Nhd port-forward: the daemon forwards a free local port to the program's.
+  vim.cmd('Nhd port-forward ' .. workload .. ' 0:9080')
+  local port
+  wait('the port-forward message', function()
+    for _, m in ipairs(messages) do
+      port = port or m.message:match('^forwarding 127%.0%.0%.1:(%d+) %->')
+    end
+    return port ~= nil
+  end, 30000)
+  local answer
+  wait('an answer through the port-forward', function()
+    answer = vim.fn.system({ 'curl', '-s', '--max-time', '2', 'http://127.0.0.1:' .. port .. '/' })
+    return answer == 'hi from nvim-app'
+  end, 60000)
+  ok(':Nhd port-forward 127.0.0.1:' .. port .. ' answers ' .. answer)
+
+  -- :Nhd ls shows the workload in dev mode.
+  vim.cmd('Nhd ls')
+  wait('the workloads buffer', function()
+    local b = vim.fn.bufnr('nhd://workloads')
+    return b ~= -1 and buffer_text(b):find('deployment/nvim%-app%s+%S+%s+developing') ~= nil
+  end, 30000)
+  ok(':Nhd ls shows deployment/nvim-app developing')
+
   -- :Nhd exec opens a terminal running `nhd exec -t` (the CLI, on the same shared daemon).
   local term_buf = require('nhd.commands').subcommands.exec({ workload })
   local job = vim.b[term_buf].terminal_job_id
