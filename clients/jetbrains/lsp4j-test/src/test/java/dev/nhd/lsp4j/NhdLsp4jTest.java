@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.eclipse.lsp4j.ClientCapabilities;
 import org.eclipse.lsp4j.ClientInfo;
+import org.eclipse.lsp4j.DidChangeConfigurationParams;
 import org.eclipse.lsp4j.DidOpenTextDocumentParams;
 import org.eclipse.lsp4j.ExecuteCommandParams;
 import org.eclipse.lsp4j.InitializeParams;
@@ -193,6 +194,8 @@ class NhdLsp4jTest {
     params.setInitializationOptions(initializationOptions);
     InitializeResult result = await(server.initialize(params));
     server.initialized(new InitializedParams());
+    // LSP4IJ sends the template's settings.json as workspace/didChangeConfiguration once started.
+    server.getWorkspaceService().didChangeConfiguration(new DidChangeConfigurationParams(readJson(repo.resolve("clients/jetbrains/lsp4ij/nhd-language-server/settings.json"))));
 
     // Capabilities: every command of protocol/commands.ts, nhd's protocol version.
     JsonObject metaModel = readJson(repo.resolve("protocol/metaModel.json"));
