@@ -214,8 +214,7 @@ end
 
 subcommands.stop = function()
   if nhd.running() then
-    local client = nhd.client()
-    client.stop()
+    nhd.invoke(nhd.client(), 'stop')
   end
 end
 

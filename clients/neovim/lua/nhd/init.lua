@@ -45,6 +45,15 @@ local client_id = nil
 local run_buffers = {}
 local log_buffers = {}
 
+-- Neovim 0.11 made a client's functions methods (`client:request(...)`); 0.7 to 0.10 call them
+-- with a dot. Every call on a client goes through here.
+local method_style = vim.fn.has('nvim-0.11') == 1
+local function invoke(client, name, ...)
+  if method_style then return client[name](client, ...) end
+  return client[name](...)
+end
+M.invoke = invoke
+
 local function notify(message, level)
   vim.notify(message, level or vim.log.levels.INFO, { title = 'nhd' })
 end
@@ -145,7 +154,7 @@ function M.start()
   if config == nil then M.setup({}) end
   if client_id ~= nil then
     local client = vim.lsp.get_client_by_id(client_id)
-    if client and not client.is_stopped() then return client_id end
+    if client and not invoke(client, 'is_stopped') then return client_id end
   end
   local capabilities = vim.lsp.protocol.make_client_capabilities()
   capabilities.window = capabilities.window or {}
@@ -161,11 +170,11 @@ function M.start()
     on_init = function(client)
       -- Sessions may already exist (started from the CLI or another editor): read them once, then
       -- follow the pushed notifications.
-      client.request('workspace/executeCommand', { command = protocol.command_of[protocol.requests.SyncStatus], arguments = { vim.empty_dict() } }, function(err, result)
+      invoke(client, 'request', 'workspace/executeCommand', { command = protocol.command_of[protocol.requests.SyncStatus], arguments = { vim.empty_dict() } }, function(err, result)
         if err or not result then return end
         for _, status in ipairs(result.sessions or {}) do M.state.sync[status.sessionId] = status end
       end)
-      client.request('workspace/executeCommand', { command = protocol.command_of[protocol.requests.DevStatus], arguments = { vim.empty_dict() } }, function(err, result)
+      invoke(client, 'request', 'workspace/executeCommand', { command = protocol.command_of[protocol.requests.DevStatus], arguments = { vim.empty_dict() } }, function(err, result)
         if err or not result then return end
         for _, session in ipairs(result.sessions or {}) do M.state.dev[session.id] = session end
       end)
@@ -192,7 +201,7 @@ end
 function M.running()
   if client_id == nil then return false end
   local client = vim.lsp.get_client_by_id(client_id)
-  return client ~= nil and not client.is_stopped()
+  return client ~= nil and not invoke(client, 'is_stopped')
 end
 
 local function command_params(method, params)
@@ -210,7 +219,7 @@ function M.request(method, params, callback)
     if callback then callback({ message = 'nhd is not running' }, nil) end
     return nil
   end
-  local ok, request_id = client.request('workspace/executeCommand', command_params(method, params), function(err, result)
+  local ok, request_id = invoke(client, 'request', 'workspace/executeCommand', command_params(method, params), function(err, result)
     if callback then
       callback(err, result)
     elseif err then
@@ -224,7 +233,7 @@ end
 function M.request_sync(method, params, timeout_ms)
   local client = M.client()
   if client == nil then return nil, { message = 'nhd is not running' } end
-  local response, reason = client.request_sync('workspace/executeCommand', command_params(method, params), timeout_ms or 10000, 0)
+  local response, reason = invoke(client, 'request_sync', 'workspace/executeCommand', command_params(method, params), timeout_ms or 10000, 0)
   if response == nil then return nil, { message = 'nhd: ' .. tostring(reason or 'no answer') } end
   return response.result, response.err
 end
@@ -232,7 +241,7 @@ end
 --- Cancels a request M.request started.
 function M.cancel(request_id)
   local client = M.running() and vim.lsp.get_client_by_id(client_id) or nil
-  if client and request_id then client.cancel_request(request_id) end
+  if client and request_id then invoke(client, 'cancel_request', request_id) end
 end
 
 --- Attaches the daemon to a buffer (a dev config) for diagnostics, completion and hover.
