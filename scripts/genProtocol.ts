@@ -12,6 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
+import { LUA_PROTOCOL_PATH, renderLuaProtocol } from './genLuaProtocol';
 
 /** The repository's root, where protocol/ and docs/ live. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
@@ -533,5 +534,6 @@ export function generateProtocolFiles(root: string = REPO_ROOT): Record<string, 
   return {
     [GENERATED_PATHS.markdown]: renderMarkdown(model),
     [GENERATED_PATHS.metaModel]: renderMetaModel(model),
+    [LUA_PROTOCOL_PATH]: renderLuaProtocol(model),
   };
 }

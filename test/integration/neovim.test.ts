@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NHD, nhdEnv, tempHome } from '../harness/daemon';
+import { NHD, REPO, nhdEnv, tempHome } from '../harness/daemon';
 
 /**
  * A real editor: Debian's Neovim (0.7.2) headless, with its built-in LSP client and no plugins.
@@ -27,4 +27,26 @@ describe('Neovim', () => {
     expect(result.stdout).toMatch(/ok: nhd\.status pid \d+ version /);
     expect(result.stdout).toMatch(/ok: nhd\.config\.validate authors/);
   });
+
+  it('runs the plugin (clients/neovim): setup, :Nhd completion, statusline, commands and errors through the daemon, nvim-dap', () => {
+    const home = tempHome();
+    const dir = path.join(home, 'svc', '.nocalhost');
+    fs.mkdirSync(dir, { recursive: true });
+    const configFile = path.join(dir, 'config.yaml');
+    fs.writeFileSync(configFile, ['name: authors', 'serviceType: deployment', 'containers:', '  - name: authors', '    dev:', '      image: golang', '      portForward:', '        - "80x80"', ''].join('\n'));
+    // A cluster that refuses every connection: the daemon's errors must come back as messages.
+    const kubeconfig = path.join(home, 'kubeconfig');
+    fs.writeFileSync(kubeconfig, ['apiVersion: v1', 'kind: Config', 'current-context: nowhere', 'clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:1"}}]', 'users: [{name: nobody, user: {token: x}}]', 'contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody}}]', ''].join('\n'));
+    const result = spawnSync('nvim', ['--headless', '-u', 'NONE', '-i', 'NONE', '-n', '-c', `luafile ${path.join(import.meta.dirname, 'neovim/plugin_test.lua')}`], {
+      encoding: 'utf8',
+      timeout: 90_000,
+      cwd: home,
+      env: { ...nhdEnv(home), NHD_NODE: process.execPath, NHD_SCRIPT: NHD, NHD_PLUGIN_DIR: path.join(REPO, 'clients/neovim'), NHD_CONFIG_FILE: configFile, NHD_FAKE_KUBECONFIG: kubeconfig, KUBECONFIG: '' },
+    });
+    expect(result.stderr, result.stdout).not.toMatch(/FAIL/);
+    expect(result.status).toBe(0);
+    for (const line of ['plugin loads', 'completion ', 'statusline with no session: nhd', 'nhd.status through executeCommand', ':Nhd status shows the log path', 'daemon error as a message', ':Nhd sync status with no session', ':Nhd logs buffer', '$/progress received', 'statusline follows nhd/sync/didChange', 'dev config buffer diagnostics', 'nvim-dap adapter', 'client stopped']) {
+      expect(result.stdout).toContain(`ok: ${line}`);
+    }
+  }, 120_000);
 });
