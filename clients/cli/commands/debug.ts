@@ -51,8 +51,9 @@ export async function dapCommand(args: string[]): Promise<number> {
         socket.destroy();
       });
     });
+    // The session is over: nothing more is read, and an editor that keeps our stdin open must not keep us.
     process.stdin.unpipe(socket);
-    process.stdin.pause();
+    process.stdin.destroy();
     return 0;
   } finally {
     await client.close();
