@@ -51,7 +51,7 @@ class NhdDapClient extends DebugClient {
 }
 
 /** A local copy of a bookinfo-lite service with a single-service dev config. */
-function localCopy(service: 'authors' | 'details', image: string, language: 'go' | 'python', ignore: string[]): string {
+function localCopy(service: 'authors' | 'details' | 'productpage', image: string, language: 'go' | 'python' | 'node', ignore: string[], port = 9009): string {
   const dir = tempHome();
   for (const file of fs.readdirSync(path.join(FIXTURE, service))) fs.copyFileSync(path.join(FIXTURE, service, file), path.join(dir, file));
   for (const file of ['run.sh', 'debug.sh']) fs.chmodSync(path.join(dir, file), 0o755);
@@ -69,7 +69,7 @@ containers:
         run: ["./run.sh"]
         debug: ["./debug.sh"]
       debug:
-        remoteDebugPort: 9009
+        remoteDebugPort: ${port}
         language: ${language}
       hotReload: true
       sync:
@@ -145,9 +145,10 @@ async function answer(port: number, expected: string): Promise<void> {
 
 beforeAll(async () => {
   ns = createNamespace('nhd-debug');
-  for (const service of ['authors', 'details']) kubectl(['apply', '-n', ns.name, '-f', path.join(FIXTURE, 'manifests', `${service}.yaml`)]);
+  for (const service of ['authors', 'details', 'productpage']) kubectl(['apply', '-n', ns.name, '-f', path.join(FIXTURE, 'manifests', `${service}.yaml`)]);
   waitRollout(ns.name, 'deployment', 'authors');
   waitRollout(ns.name, 'deployment', 'details');
+  waitRollout(ns.name, 'deployment', 'productpage');
   // Starts the shared daemon of this test's NHD_HOME.
   const status = await cli.run(['status', '--json']);
   expect(status.code, status.stderr).toBe(0);
@@ -156,7 +157,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.dispose();
-  if (ns) for (const name of ['authors', 'details']) await cli.run(['dev', 'end', `deployment/${name}`, '-n', ns.name]);
+  if (ns) for (const name of ['authors', 'details', 'productpage']) await cli.run(['dev', 'end', `deployment/${name}`, '-n', ns.name]);
   cli.stop();
   ns?.dispose();
 });
@@ -219,6 +220,67 @@ describe('nhd dap on the cluster', () => {
       async () => (appPort = await forward('details')),
     );
     await until(() => !/debugpy|details\.py/.test(processes('details')), 'debugpy, its adapter and the program to be gone', 30_000);
+  });
+});
+
+describe('nhd debug', () => {
+  /** Runs `nhd debug ... --json` until its first line, the started event. */
+  async function nhdDebug(args: string[]): Promise<{ started: Record<string, any>; child: ChildProcess; closed: Promise<number | null>; stderr: () => string }> {
+    const child = spawn(process.execPath, [NHD, 'debug', ...args, '--json'], { env: cli.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await until(() => stdout.includes('\n') || child.exitCode !== null, 'nhd debug to print how to attach', WAIT_MS);
+    expect(stdout, stderr).toContain('"event":"started"');
+    return { started: JSON.parse(stdout.split('\n')[0]!), child, closed, stderr: () => stderr };
+  }
+
+  it('starts debugpy, forwards its port, prints the nhd, nvim-dap and debugpy attach configurations, and stops it all on Ctrl-C', async () => {
+    const { started, child, closed } = await nhdDebug(['deployment/details', '-n', ns.name]);
+    expect(started).toMatchObject({ language: 'python', remotePort: 9009, host: '127.0.0.1', remoteRoot: '/home/nocalhost-dev', started: true, dap: true });
+    expect(started['nhdAttach']).toMatchObject({ type: 'nhd', request: 'attach', workload: 'deployment/details', namespace: ns.name });
+    expect(started['nativeAttach']).toMatchObject({ type: 'debugpy', request: 'attach', connect: { host: '127.0.0.1', port: started['localPort'] }, pathMappings: [{ remoteRoot: '/home/nocalhost-dev' }] });
+    expect(started['nvimDap']).toContain("require('dap').adapters.nhd = { type = 'executable', command = 'nhd', args = { 'dap' } }");
+    await until(() => /-m debugpy --listen/.test(processes('details')), 'debugpy to run', WAIT_MS);
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    await until(() => !/debugpy|details\.py/.test(processes('details')), 'debugpy to be gone', 30_000);
+  });
+
+  it('node: dev mode from --local-dir, the inspector forwarded, a VS Code node attach configuration; nhd dap refuses it, saying to use nhd debug', async () => {
+    const local = localCopy('productpage', 'docker.io/nhd/dev-node:v1', 'node', ['.git', 'node_modules'], 9229);
+    const { started, child, closed } = await nhdDebug(['deployment/productpage', '-n', ns.name, '--local-dir', local]);
+    expect(started).toMatchObject({ language: 'node', remotePort: 9229, dap: false, localRoot: local });
+    expect(started['nhdAttach']).toBeUndefined();
+    expect(started['nativeAttach']).toMatchObject({ type: 'node', request: 'attach', address: '127.0.0.1', port: started['localPort'], localRoot: local, remoteRoot: '/home/nocalhost-dev' });
+    // The inspector answers through the forward (its HTTP endpoint lists the target).
+    await until(
+      async () => {
+        try {
+          return (await (await fetch(`http://127.0.0.1:${started['localPort']}/json/list`, { signal: AbortSignal.timeout(3_000) })).text()).includes('webSocketDebuggerUrl');
+        } catch {
+          return false;
+        }
+      },
+      'the inspector through the forward',
+      WAIT_MS,
+    );
+    const dc = new NhdDapClient();
+    dc.launchDap();
+    try {
+      await dc.initializeRequest({ adapterID: 'nhd', clientID: 'e2e', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+      const error = await dc.attachRequest({ workload: 'deployment/productpage', namespace: ns.name } as DebugProtocol.AttachRequestArguments).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/node.*does not speak DAP.*nhd debug deployment\/productpage/s);
+    } finally {
+      await Promise.race([dc.stop().catch(() => {}), dc.exited()]);
+    }
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
   });
 });
 

@@ -14,7 +14,7 @@ import {
   type RunOutputParams,
 } from '../../../protocol';
 import { DaemonClient } from '../daemonClient';
-import { printJson, progressPrinter } from '../output';
+import { progressPrinter } from '../output';
 import { UsageError, parse, scopeFrom, scopeOptions } from '../usage';
 import { formatReload } from './run';
 import { parseWorkloadArg } from './workloadArg';
@@ -88,6 +88,7 @@ export async function debugCommand(args: string[]): Promise<number> {
 
   const client = await DaemonClient.connect();
   let result: DebugStartResult | undefined;
+  let stopping = false;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
@@ -104,10 +105,9 @@ export async function debugCommand(args: string[]): Promise<number> {
     if (json) event({ event: 'didChange', ...p });
     else if (p.reload) say(`debugger restarted: ${formatReload(p.reload)}`);
     else if (p.run.state === 'exited') say(`the debugger exited${p.run.exitCode !== undefined && p.run.exitCode !== null ? ` with code ${p.run.exitCode}` : ''}${p.run.message ? ` (${p.run.message})` : ''}`);
-    if (p.run.ended) finish(p.run.exitCode ? 1 : 0);
+    if (p.run.ended && !stopping) finish(p.run.exitCode ? 1 : 0);
   });
   client.connection.onClose(() => finish(1));
-  let stopping = false;
   const onSigint = () => {
     if (stopping || !result) return finish(SIGINT_EXIT);
     stopping = true;
@@ -118,7 +118,7 @@ export async function debugCommand(args: string[]): Promise<number> {
   try {
     result = await client.request(DebugStartRequest.type, params, json ? undefined : progressPrinter());
     process.on('SIGINT', onSigint);
-    if (json) printJson({ event: 'started', ...result, nvimDap: nvimDapSnippet(result) });
+    if (json) event({ event: 'started', ...result, nvimDap: nvimDapSnippet(result) });
     else process.stdout.write(describeAttach(result));
     return await finished;
   } finally {
