@@ -19,7 +19,8 @@ const READY_TIMEOUT_MS: Record<'go' | 'python', number> = { go: 180_000, python:
  * follows the debug run: `onRestarting` fires when a hot reload begins, `restarted` resolves once
  * the new debugger's process started (the forward's endpoint stays the same) or with undefined when
  * the run is over. A debugger started for the session is stopped when the session ends. Without a
- * workload, `host` and `port` name a debugger directly.
+ * workload, `host` and `port` name a debugger directly. A debugger that exits by itself (a save
+ * broke the program) counts as restarting: the session waits for the run's next start.
  */
 export class ClusterTargetProvider implements DebugTargetProvider {
   constructor(
@@ -62,6 +63,15 @@ export class ClusterTargetProvider implements DebugTargetProvider {
     if (!localRoot) throw new NhdError(ErrorCode.DebugAttachInvalid, `The dev session of ${prepared.sessionId} has no local directory: pass "localRoot", the source root on this machine.`);
     const readyTimeoutMs = typeof args['readyTimeoutMs'] === 'number' ? args['readyTimeoutMs'] : READY_TIMEOUT_MS[dapLanguage];
     let disposed = false;
+    // Why the debug run's current process exited by itself (a hot-reload run then waits for a change).
+    let exitedReason: string | undefined;
+    const tracking = runId
+      ? runs.onDidChange((run) => {
+          if (run.runId !== runId) return;
+          if (run.state === 'exited' && !run.ended) exitedReason = `command.debug exited${run.exitCode !== undefined && run.exitCode !== null ? ` with code ${run.exitCode}` : ''} (see its output)`;
+          else exitedReason = undefined;
+        })
+      : undefined;
     return {
       endpoint,
       language: dapLanguage,
@@ -92,15 +102,20 @@ export class ClusterTargetProvider implements DebugTargetProvider {
           judge(now?.runId === runId ? now : undefined);
         });
       },
+      // A reload begins, or the debugger exited by itself (a save broke the program; debugpy's
+      // adapter may keep the connection open for a debuggee that is gone): let go of it, and wait
+      // for the debug run's next start.
       onRestarting: (listener) =>
         runId
           ? runs.onDidChange((run) => {
-              if (run.runId === runId && run.state === 'restarting') listener();
+              if (run.runId === runId && (run.state === 'restarting' || (run.state === 'exited' && !run.ended))) listener();
             })
           : { dispose() {} },
+      exited: () => exitedReason,
       dispose: async () => {
         if (disposed) return;
         disposed = true;
+        tracking?.dispose();
         this.service.stopForward(prepared.portForwardId);
         if (prepared.started && runId) await runs.stop(runId).catch(() => {});
       },

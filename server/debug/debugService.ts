@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import {
   ErrorCode,
   type DebugLanguageName,
@@ -218,16 +219,29 @@ export class DebugService {
       clearTimeout(unused);
       close();
       socket.on('error', (error) => this.deps.log.log('debug', 'dap', `IDE socket: ${error.message}`));
-      const proxy = new DebugProxy({
+      // The debuggers this session starts send their output to the IDE's console too.
+      let proxy: DebugProxy | undefined;
+      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+      const sessionOwner: RunClient = {
+        id: owner.id,
+        onClose: (listener) => owner.onClose(listener),
+        output: (params) => {
+          owner.output(params);
+          const text = decoders[params.stream].write(Buffer.from(params.data, 'base64'));
+          if (text) proxy?.programOutput(params.stream, text);
+        },
+      };
+      proxy = new DebugProxy({
         ide: dap.channel(socket, socket),
         connect: dap.connect,
-        provider: new ClusterTargetProvider(this, resolveScope, owner),
+        provider: new ClusterTargetProvider(this, resolveScope, sessionOwner),
         logger: this.deps.log,
       });
-      this.proxies.add(proxy);
+      const opened = proxy;
+      this.proxies.add(opened);
       this.deps.log.log('info', 'dap', 'debug session opened', { port, client: owner.id });
-      void proxy.ended.then(() => {
-        this.proxies.delete(proxy);
+      void opened.ended.then(() => {
+        this.proxies.delete(opened);
         socket.end();
         setTimeout(() => socket.destroy(), 1_000).unref();
         this.deps.log.log('info', 'dap', 'debug session ended', { port });

@@ -76,15 +76,16 @@ export function stopCommand(files: string[] | 'all', graceMs: number, extras: St
     '    { pp[$1] = $2; pg[$1] = $3; if ($3 in want) t[$1] = 1 }',
     '    END { c = 1; while (c) { c = 0; for (p in pp) if (!(p in t) && (pp[p] in t)) { t[p] = 1; c = 1 } } for (p in t) print pg[p] }\')"',
     'fi',
-    // Whatever has a socket on the port (LISTEN or a connection whose local end is the port).
-    'if [ "$port" != 0 ]; then',
+    // The groups of whatever has a socket on the port (LISTEN or a connection whose local end is it).
+    'holders() {',
     '  hex=$(printf "%04X" "$port")',
     '  for i in $(awk -v h=":$hex" \'substr($2, length($2) - 4) == h && $10 != 0 { print $10 }\' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u); do',
     '    for fd in $(find /proc/[0-9]*/fd -lname "socket:\\[$i\\]" 2>/dev/null); do',
-    '      p=${fd#/proc/}; p=${p%%/*}; g=$(ps -o pgid= -p "$p" 2>/dev/null | tr -d " "); [ -n "$g" ] && gs="$gs $g"',
+    '      p=${fd#/proc/}; p=${p%%/*}; ps -o pgid= -p "$p" 2>/dev/null | tr -d " "',
     '    done',
     '  done',
-    'fi',
+    '}',
+    '[ "$port" != 0 ] && gs="$gs $(holders)"',
     // Never our own group, nor PID 1's (the keep-alive); each group once.
     'self=$(ps -o pgid= -p $$ 2>/dev/null | tr -d " "); init=$(ps -o pgid= -p 1 2>/dev/null | tr -d " ")',
     'all=""; for g in $gs; do case " $all " in *" $g "*) continue;; esac; [ "$g" = 0 ] || [ "$g" = 1 ] || [ "$g" = "$self" ] || [ "$g" = "$init" ] && continue; all="$all $g"; done',
@@ -97,6 +98,9 @@ export function stopCommand(files: string[] | 'all', graceMs: number, extras: St
     '  if [ $i -gt $n ]; then for g in $gs; do kill -s KILL -- -"$g" 2>/dev/null; done; echo killed; break; fi',
     '  sleep 0.02',
     'done',
+    // A holder that was still daemonizing when the groups were collected (debugpy's adapter starting
+    // when the stop came) listens by now: it gets SIGKILL.
+    'if [ "$port" != 0 ]; then sleep 0.1; for g in $(holders); do [ "$g" = 0 ] || [ "$g" = 1 ] || [ "$g" = "$self" ] || [ "$g" = "$init" ] || kill -s KILL -- -"$g" 2>/dev/null; done; fi',
     'rm -f "$@"',
   ].join('\n');
   return ['sh', '-c', script, 'nhd-stop', String(polls), extras.tree ? '1' : '0', String(extras.port ?? 0), ...(files === 'all' ? ['all'] : files)];

@@ -306,9 +306,12 @@ export class RunService {
     if (!process || !file) return undefined;
     run.process = undefined;
     run.pidFile = undefined;
-    if (!run.exited) {
+    // A debugger that exited by itself can leave a daemonized holder of its port behind (debugpy's
+    // adapter), which the next start would collide with: a debug run always cleans up.
+    const leftovers = run.exited && run.extras.port !== undefined;
+    if (!run.exited || leftovers) {
       try {
-        const killed = await this.stopGroups(run.scope, run.info.pod, run.info.container, [file], run.extras);
+        const killed = await this.stopGroups(run.scope, run.info.pod, run.info.container, leftovers ? 'all' : [file], run.extras);
         if (killed) this.deps.log.log('info', 'run', `the process group ignored SIGTERM for ${this.graceMs} ms and was killed`, { run: run.info.runId });
       } catch (error) {
         // The pod is gone or unreachable: its exec ends too, which is all that is left to wait for.

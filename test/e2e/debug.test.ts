@@ -198,7 +198,7 @@ describe('nhd dap on the cluster', () => {
     await until(() => !/dlv debug|authors-debug/.test(processes('authors')), 'the debugger and its program to be gone', 30_000);
   });
 
-  it('Python (details, debugpy): dev mode started by the attach (localDir), stop, hot reload, stop again', async () => {
+  it('Python (details, debugpy): dev mode started by the attach (localDir), stop, hot reload, stop again; a save that breaks it and the fix', async () => {
     const local = localCopy('details', 'docker.io/nhd/dev-python:v1', 'python', ['.git', '__pycache__', '*.pyc']);
     const file = path.join(local, 'details.py');
     const line = fs
@@ -218,6 +218,11 @@ describe('nhd dap on the cluster', () => {
         apply: () => fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"type": "paperback"', '"type": "hardcover"')),
       },
       async () => (appPort = await forward('details')),
+      {
+        apply: () => fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('def do_GET(self):', 'def do_GET(self)')),
+        fix: () => fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('def do_GET(self)\n', 'def do_GET(self):\n').replace('"type": "hardcover"', '"type": "ebook"')),
+        after: 'ebook',
+      },
     );
     await until(() => !/debugpy|details\.py/.test(processes('details')), 'debugpy, its adapter and the program to be gone', 30_000);
   });
@@ -246,7 +251,9 @@ describe('nhd debug', () => {
     await until(() => /-m debugpy --listen/.test(processes('details')), 'debugpy to run', WAIT_MS);
     child.kill('SIGINT');
     expect(await closed).toBe(130);
-    await until(() => !/debugpy|details\.py/.test(processes('details')), 'debugpy to be gone', 30_000);
+    await until(() => !/debugpy|details\.py/.test(processes('details')), 'debugpy to be gone', 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n${processes('details')}`);
+    });
   });
 
   it('node: dev mode from --local-dir, the inspector forwarded, a VS Code node attach configuration; nhd dap refuses it, saying to use nhd debug', async () => {
@@ -292,6 +299,7 @@ async function debugSession(
   attachArgs: Record<string, unknown>,
   change: { before: string; after: string; apply(): void },
   afterAttach?: () => Promise<unknown>,
+  broken?: { apply(): void; fix(): void; after: string },
 ): Promise<void> {
   const appPort = () => (typeof port === 'number' ? port : port());
   const dc = new NhdDapClient();
@@ -326,6 +334,24 @@ async function debugSession(
     await dc.continueRequest({ threadId: second.body.threadId! });
     await answer(appPort(), change.after);
     stopContinuing();
+
+    if (broken) {
+      // A save that breaks the program: the debugger exits, the session waits (the program's own
+      // error in the console), and the fixing save is attached to as any other.
+      const lost = () => dc.outputs.join('').split('lost the debugger').length - 1;
+      const before = lost();
+      broken.apply();
+      // The program's own error reaches the IDE's console (the debug run's output).
+      await until(() => dc.outputs.join('').includes('SyntaxError'), "the program's error in the console", WAIT_MS);
+      await until(() => lost() > before, 'the session to let go of the exited debugger', WAIT_MS);
+      broken.fix();
+      const third = await requestUntilStopped(dc, appPort(), dc.stops.length);
+      await expectStopAt(dc, third, file, line);
+      stopContinuing = continueAll(dc);
+      await dc.continueRequest({ threadId: third.body.threadId! });
+      await answer(appPort(), broken.after);
+      stopContinuing();
+    }
     // One debugger tree at a time: the old one was killed whole.
     const ps = processes(service);
     if (service === 'authors') expect(ps.match(/dlv debug/g), ps).toHaveLength(1);
