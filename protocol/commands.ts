@@ -29,6 +29,8 @@ export const Commands = {
   'nhd.run.start': 'nhd/run/start',
   'nhd.run.stop': 'nhd/run/stop',
   'nhd.run.list': 'nhd/run/list',
+  'nhd.debug.listen': 'nhd/debug/listen',
+  'nhd.debug.start': 'nhd/debug/start',
   'nhd.app.install': 'nhd/app/install',
   'nhd.app.uninstall': 'nhd/app/uninstall',
   /** Served only with NHD_TEST_HOOKS=1. */

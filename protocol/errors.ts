@@ -54,6 +54,12 @@ export const ErrorCode = {
   DebugAttachInvalid: 1402,
   /** The debugger refused the attach request; the message carries its own words. */
   DebugAttachFailed: 1403,
+  /**
+   * The language's debugger does not speak DAP (node's inspector, Java's JDWP), so nhd's DAP proxy
+   * cannot hold its session; `nhd/debug/start` (`nhd debug`) returns an attach configuration for the
+   * IDE's own debugger instead.
+   */
+  DebugLanguageUnsupported: 1404,
 
   /** No dev config was found where it was looked for. */
   ConfigNotFound: 1501,

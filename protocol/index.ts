@@ -19,6 +19,7 @@ export * from './portForward';
 export * from './terminal';
 export * from './logs';
 export * from './run';
+export * from './debug';
 export * from './app';
 export * from './daemon';
 export * from './commands';

@@ -10,7 +10,17 @@ export interface RunStartParams extends WorkloadRef {
    * `command.run`.
    */
   hotReload?: boolean;
+  /**
+   * `run` (default) runs `command.run` (`command.hotReloadRun` with hot reload); `debug` runs
+   * `command.debug` (`command.hotReloadDebug`), and its stop and restart also end what the debugger
+   * left outside its process group: its descendants' groups (delve starts the program in one of its
+   * own) and whatever holds `debug.remoteDebugPort` (debugpy's adapter daemonizes).
+   */
+  mode?: RunMode;
 }
+
+/** What a run runs: the program (`command.run`), or the program under its debugger (`command.debug`). */
+export type RunMode = 'run' | 'debug';
 
 /**
  * Where a run is in its life. `starting`: the process is being started; `running`: it runs;
@@ -34,7 +44,9 @@ export interface RunInfo {
   /** The dev pod and container the process runs in. */
   pod: string;
   container: string;
-  /** The argv run (the config's `command.run`, or `command.hotReloadRun` with hot reload). */
+  /** `run`, or `debug` for `command.debug` (see RunStartParams.mode). */
+  mode: RunMode;
+  /** The argv run (the config's `command.run`, or `command.hotReloadRun` with hot reload; the debug twins in mode `debug`). */
   command: string[];
   /** The directory it runs in: the dev session's workDir. */
   workDir: string;

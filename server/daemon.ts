@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import { ErrorCode } from '../protocol';
 import { NhdError } from './errors';
-import type { AgentLauncher, AgentLink, Cluster, FileWatcher, Logger } from './ports';
+import type { AgentLauncher, AgentLink, Cluster, DapChannel, DapConnector, FileWatcher, Logger } from './ports';
 import { SyncService } from './sync/syncService';
 import { AppService } from './app/appService';
 import { DevModeService } from './devMode/devModeService';
@@ -13,6 +13,7 @@ import { LogsService } from './logs/logsService';
 import { PortForwardService } from './portForward/portForwardService';
 import { TerminalService } from './terminal/terminalService';
 import { RunService } from './run/runService';
+import { DebugService } from './debug/debugService';
 
 /** How the composition root started the daemon. */
 export interface DaemonOptions {
@@ -35,6 +36,8 @@ export interface DaemonOptions {
   identity?: string;
   /** File sync's edges: the local watcher and the agent in the sidecar. Absent: dev sessions do not sync. */
   fileSync?: { watcher: FileWatcher; launchAgent: AgentLauncher; launchLocalAgent: (root: string) => Promise<AgentLink> };
+  /** DAP's wire (adapters/dap): the IDE's side over a socket, the debugger's over TCP. Absent: no `nhd/debug/listen`. */
+  dap?: { connect: DapConnector; channel: (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => DapChannel };
 }
 
 interface DaemonEvents {
@@ -73,6 +76,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly logs = new LogsService();
   readonly sync: SyncService;
   readonly runs: RunService;
+  readonly debug: DebugService;
   /** Things besides clients that keep the daemon alive (port-forwards, ...): each counts its own. */
   private readonly holders: (() => number)[] = [];
 
@@ -131,6 +135,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       },
     });
     this.holders.push(() => this.dev.list().length);
+    this.debug = new DebugService({
+      log: this.log,
+      dev: this.dev,
+      sync: this.sync,
+      runs: this.runs,
+      portForwards: this.portForwards,
+      ...(options.dap ? { dap: options.dap } : {}),
+    });
+    this.holders.push(() => this.debug.count());
+    this.once('stopRequested', () => this.debug.dispose());
   }
 
   /** Sends a notification to every connected client. */

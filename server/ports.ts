@@ -376,6 +376,12 @@ export interface DebugTarget {
    * (the run service knows first on a hot reload), so the proxy leaves the old debugger at once.
    */
   onRestarting?(listener: () => void): { dispose(): void };
+  /**
+   * Optional: why the debugger at the endpoint will not answer any more (it exited by itself, e.g.
+   * a save broke the build), checked while the proxy waits for it; the proxy then stops waiting and
+   * asks `restarted` again instead of waiting out readyTimeoutMs.
+   */
+  exited?(): string | undefined;
   /** Releases what prepare set up (port-forward, ...). */
   dispose(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { execCommand } from './commands/exec';
 import { logsCommand } from './commands/logs';
 import { portForwardCommand } from './commands/portForward';
 import { runCommand } from './commands/run';
+import { dapCommand, debugCommand } from './commands/debug';
 import { lsCommand } from './commands/ls';
 import { syncCommand } from './commands/sync';
 import type { ServeOptions } from './serve';
@@ -59,6 +60,12 @@ Usage:
   nhd run KIND/NAME [-n NS] [--hot-reload] [--json]
                                    run the dev config's command.run in the dev container; Ctrl-C
                                    stops it; --hot-reload restarts it on each synced change
+  nhd debug KIND/NAME [-n NS] [-c C] [--local-dir DIR] [--hot-reload] [--port P] [--json]
+                                   start command.debug in the dev container, port-forward
+                                   debug.remoteDebugPort and print how to attach (VS Code,
+                                   nvim-dap, the native debugger); Ctrl-C stops it
+  nhd dap [-n NS] [--context C]    a Debug Adapter on stdio (nvim-dap, LSP4IJ, VS Code): attach
+                                   with {workload: "deployment/authors", ...}; the daemon holds it
   nhd --version                    print the version
 
 KIND is deployment, statefulset, daemonset, job, cronjob or pod (kubectl's short names work).
@@ -102,6 +109,10 @@ export async function main(argv: string[]): Promise<number> {
       return logsCommand(rest);
     case 'run':
       return runCommand(rest);
+    case 'debug':
+      return debugCommand(rest);
+    case 'dap':
+      return dapCommand(rest);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }

@@ -3,6 +3,7 @@ import type * as net from 'node:net';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { startExecAgent, startLocalAgent } from '../../adapters/agent';
+import { connectDap, dapStreamChannel } from '../../adapters/dap';
 import { KubeCluster } from '../../adapters/kube';
 import { DirectoryWatcher } from '../../adapters/watch';
 import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type AgentTarget, type Cluster, type Logger } from '../../server';
@@ -117,6 +118,7 @@ function kube(log: Logger) {
         startExecAgent(cluster, target, root, { onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
       launchLocalAgent: async (root: string) => (await startLocalAgent(root, { onLog: (text) => log.log('debug', 'sync', `local agent: ${text.trimEnd()}`) })).link,
     },
+    dap: { connect: connectDap, channel: dapStreamChannel },
   };
 }
 

@@ -73,6 +73,13 @@ interface IdeRequest extends DapMessage {
   arguments?: Record<string, unknown>;
 }
 
+/** The target says the debugger exited before it answered (a save broke its build). */
+class DebuggerExitedError extends NhdError {
+  constructor(reason: string) {
+    super(ErrorCode.DebuggerUnreachable, `The debugger exited before it answered: ${reason}`);
+  }
+}
+
 export class DebugProxy {
   private readonly ide: DapChannel;
   private readonly connect: DapConnector;
@@ -143,9 +150,9 @@ export class DebugProxy {
         this.ideInit = request.arguments ?? {};
         this.respond(request, { body: PROXY_CAPABILITIES });
         return;
+      // The program runs in the cluster either way: attach starts command.debug when no debugger listens, which is
+      // what a launch would do. Clients that can only launch an executable adapter (LSP4IJ) send `launch`.
       case 'launch':
-        this.respondError(request, ErrorCode.DebugAttachInvalid, 'nhd debugs a program running in the cluster: use request "attach" with the workload (or host and port).');
-        return;
       case 'attach':
         if (this.state !== 'new') {
           this.respondError(request, ErrorCode.DebugAttachInvalid, 'This debug session is already attached.');
@@ -400,6 +407,12 @@ export class DebugProxy {
       } catch (error) {
         if (this.life.signal.aborted) return;
         this.remote?.close();
+        if (error instanceof DebuggerExitedError) {
+          // Not the debugger's failing to reattach: the next change starts it again.
+          this.output(`nhd: ${error.message}; waiting for it to be started again (fix and save).\n`);
+          attempt--;
+          continue;
+        }
         if (attempt < MAX_REATTACH_ATTEMPTS && error instanceof ConnectionLostError) continue;
         this.output(`nhd: could not attach to the restarted debugger: ${errorMessage(error)}\n`);
         this.event('terminated', undefined);
@@ -486,6 +499,8 @@ export class DebugProxy {
     let lastError = '';
     for (;;) {
       if (this.life.signal.aborted) throw new CancelledError('The debug session ended.');
+      const exited = target.exited?.();
+      if (exited) throw new DebuggerExitedError(exited);
       attempts++;
       let remote: RemoteDebugger | undefined;
       try {
@@ -558,6 +573,15 @@ export class DebugProxy {
 
   private output(text: string): void {
     this.event('output', { category: 'console', output: text });
+  }
+
+  /**
+   * Output of the debuggee's process as its runner sees it (the debug run's stdout and stderr:
+   * build errors, the program's log), for the IDE's debug console; dropped once the session ended.
+   */
+  programOutput(category: 'stdout' | 'stderr', text: string): void {
+    if (this.state === 'ended' || this.state === 'new') return;
+    this.event('output', { category, output: text });
   }
 
   /** Progress events when the IDE supports them, console output otherwise. */

@@ -13,6 +13,7 @@ import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, s
 import { clusterMethods } from './clusterMethods';
 import { handler, type MethodHandler, type RequestContext } from './handler';
 import { runMethods } from './runMethods';
+import { debugMethods } from './debugMethods';
 import { streamMethods } from './streamMethods';
 
 /** The `nhd/` methods this daemon serves, by method name. */
@@ -38,6 +39,7 @@ export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {
   for (const [method, h] of clusterMethods(daemon)) methods.set(method, h);
   for (const [method, h] of streamMethods(daemon)) methods.set(method, h);
   for (const [method, h] of runMethods(daemon)) methods.set(method, h);
+  for (const [method, h] of debugMethods(daemon)) methods.set(method, h);
   if (daemon.options.testHooks) {
     methods.set(
       TestSleepRequest.method,

@@ -3,7 +3,7 @@ import type { Daemon } from '../daemon';
 import { resolveScope } from '../kubeScope';
 import type { RunClient } from '../run/runService';
 import { handler, type ClientHandle, type MethodTable } from './handler';
-import { boolean, nonEmptyString, object, optional, workloadRefFields } from './params';
+import { boolean, nonEmptyString, object, oneOf, optional, workloadRefFields } from './params';
 
 /** Requests of the run area. */
 export function runMethods(daemon: Daemon): MethodTable {
@@ -11,10 +11,11 @@ export function runMethods(daemon: Daemon): MethodTable {
   return new Map([
     [
       RunStartRequest.method,
-      handler(object({ ...workloadRefFields, hotReload: optional(boolean) }), (p, { client, signal }) => {
+      handler(object({ ...workloadRefFields, hotReload: optional(boolean), mode: optional(oneOf('run', 'debug')) }), (p, { client, signal }) => {
         const scope = resolveScope(clusterFor, client.scope, p);
         const ref: WorkloadRef = { kind: p.kind, name: p.name };
-        return daemon.runs.start(scope, ref, p.hotReload === undefined ? {} : { hotReload: p.hotReload }, runClient(client), signal);
+        const options = { ...(p.hotReload === undefined ? {} : { hotReload: p.hotReload }), ...(p.mode === undefined ? {} : { mode: p.mode }) };
+        return daemon.runs.start(scope, ref, options, runClient(client), signal);
       }),
     ],
     [RunStopRequest.method, handler(object({ runId: nonEmptyString }), (p) => daemon.runs.stop(p.runId))],
@@ -23,7 +24,7 @@ export function runMethods(daemon: Daemon): MethodTable {
 }
 
 /** The connection as the run service sees it: an owner id, output, and its leaving. */
-function runClient(client: ClientHandle): RunClient {
+export function runClient(client: ClientHandle): RunClient {
   return {
     id: client.id,
     output: (params) => client.notify(RunOutputNotification.type, params),

@@ -35,23 +35,61 @@ export function startCommand(workDir: string, file: string, argv: string[]): str
   return ['sh', '-c', script, 'nhd-run', workDir, file, ...argv];
 }
 
+/** What a stop ends besides the process groups of its pid files (a debugger's leftovers). */
+export interface StopExtras {
+  /**
+   * Also the process groups of every descendant of those groups' processes: delve starts the
+   * program in a process group of its own, which SIGTERM to delve's group would miss.
+   */
+  tree?: boolean;
+  /**
+   * Also the process groups of whatever has a socket on this local TCP port (found through
+   * /proc/net/tcp and /proc/PID/fd): debugpy's adapter daemonizes into a session of its own and
+   * keeps the debug port.
+   */
+  port?: number;
+}
+
 /**
- * Ends the process groups whose ids are in `files` (or in every pid file, for `all`): SIGTERM,
- * then SIGKILL to what is left after `graceMs`, polling every 20 ms until no process of the groups
- * exists. Prints `killed` when SIGKILL was needed. A named pid file is waited for up to 2 s (its
- * program may have started a moment ago); a missing or stale one is not an error. The pid files
- * are removed. Only call it for a process whose exec has not ended, or the wait is wasted.
+ * Ends the process groups whose ids are in `files` (or in every pid file, for `all`), and with
+ * `extras` the groups of their descendants and of the holders of a port: SIGTERM, then SIGKILL to
+ * what is left after `graceMs`, polling every 20 ms until no process of the groups exists. Prints
+ * `killed` when SIGKILL was needed. A named pid file is waited for up to 2 s (its program may have
+ * started a moment ago); a missing or stale one is not an error. The pid files are removed. The
+ * groups of PID 1 (the container's keep-alive) and of the stop itself are never signalled. Only call
+ * it for a process whose exec has not ended, or the wait is wasted. Needs `ps` (procps), `awk` and `find`
+ * for the extras, as Debian-based images have.
  */
-export function stopCommand(files: string[] | 'all', graceMs: number): string[] {
+export function stopCommand(files: string[] | 'all', graceMs: number, extras: StopExtras = {}): string[] {
   const polls = Math.max(1, Math.ceil(graceMs / 20));
   const script = [
-    `n=$1; shift; w=40; [ "$1" = all ] && { w=0; set -- ${PID_DIR}/*.pid; }`,
+    `n=$1; tree=$2; port=$3; shift 3; w=40; [ "$1" = all ] && { w=0; set -- ${PID_DIR}/*.pid; }`,
     'gs=""',
     'for f in "$@"; do',
     // A program started a moment ago may not have written its pid file yet.
     '  t=0; while [ ! -s "$f" ] && [ $t -lt $w ]; do sleep 0.05; t=$((t+1)); done',
-    '  [ -s "$f" ] || continue; g=$(cat "$f"); [ -n "$g" ] && kill -s TERM -- -"$g" 2>/dev/null && gs="$gs $g"',
+    '  [ -s "$f" ] || continue; g=$(cat "$f"); [ -n "$g" ] && gs="$gs $g"',
     'done',
+    // The descendants' groups, found before any signal (a killed parent's children move to PID 1).
+    'if [ "$tree" = 1 ] && [ -n "$gs" ]; then',
+    '  gs="$gs $(ps -eo pid=,ppid=,pgid= | awk -v gs="$gs" \'BEGIN { k = split(gs, a, " "); for (i = 1; i <= k; i++) want[a[i]] = 1 }',
+    '    { pp[$1] = $2; pg[$1] = $3; if ($3 in want) t[$1] = 1 }',
+    '    END { c = 1; while (c) { c = 0; for (p in pp) if (!(p in t) && (pp[p] in t)) { t[p] = 1; c = 1 } } for (p in t) print pg[p] }\')"',
+    'fi',
+    // The groups of whatever has a socket on the port (LISTEN or a connection whose local end is it).
+    'holders() {',
+    '  hex=$(printf "%04X" "$port")',
+    '  for i in $(awk -v h=":$hex" \'substr($2, length($2) - 4) == h && $10 != 0 { print $10 }\' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u); do',
+    '    for fd in $(find /proc/[0-9]*/fd -lname "socket:\\[$i\\]" 2>/dev/null); do',
+    '      p=${fd#/proc/}; p=${p%%/*}; ps -o pgid= -p "$p" 2>/dev/null | tr -d " "',
+    '    done',
+    '  done',
+    '}',
+    '[ "$port" != 0 ] && gs="$gs $(holders)"',
+    // Never our own group, nor PID 1's (the keep-alive); each group once.
+    'self=$(ps -o pgid= -p $$ 2>/dev/null | tr -d " "); init=$(ps -o pgid= -p 1 2>/dev/null | tr -d " ")',
+    'all=""; for g in $gs; do case " $all " in *" $g "*) continue;; esac; [ "$g" = 0 ] || [ "$g" = 1 ] || [ "$g" = "$self" ] || [ "$g" = "$init" ] && continue; all="$all $g"; done',
+    'gs=""; for g in $all; do kill -s TERM -- -"$g" 2>/dev/null && gs="$gs $g"; done',
     'i=0',
     'while [ -n "$gs" ]; do',
     '  left=""; for g in $gs; do kill -s 0 -- -"$g" 2>/dev/null && left="$left $g"; done; gs=$left',
@@ -60,7 +98,10 @@ export function stopCommand(files: string[] | 'all', graceMs: number): string[] 
     '  if [ $i -gt $n ]; then for g in $gs; do kill -s KILL -- -"$g" 2>/dev/null; done; echo killed; break; fi',
     '  sleep 0.02',
     'done',
+    // A holder that was still daemonizing when the groups were collected (debugpy's adapter starting
+    // when the stop came) listens by now: it gets SIGKILL.
+    'if [ "$port" != 0 ]; then sleep 0.1; for g in $(holders); do [ "$g" = 0 ] || [ "$g" = 1 ] || [ "$g" = "$self" ] || [ "$g" = "$init" ] || kill -s KILL -- -"$g" 2>/dev/null; done; fi',
     'rm -f "$@"',
   ].join('\n');
-  return ['sh', '-c', script, 'nhd-stop', String(polls), ...(files === 'all' ? ['all'] : files)];
+  return ['sh', '-c', script, 'nhd-stop', String(polls), extras.tree ? '1' : '0', String(extras.port ?? 0), ...(files === 'all' ? ['all'] : files)];
 }

@@ -7,6 +7,7 @@ import {
   type RunDidChangeParams,
   type RunInfo,
   type RunOutputParams,
+  type RunMode,
   type RunReload,
   type RunState,
   type WorkloadRef,
@@ -16,7 +17,7 @@ import type { DevSettingsSource } from '../devMode/devModeService';
 import { CancelledError, NhdError } from '../errors';
 import { describe, kubeCallAsync, type Scope } from '../kubeScope';
 import type { ExecProcess, Logger } from '../ports';
-import { pidFile, startCommand, stopCommand } from './processGroup';
+import { pidFile, startCommand, stopCommand, type StopExtras } from './processGroup';
 import { ReloadScheduler, type ReloadTrigger, type SyncEvents } from './reloadScheduler';
 
 /** SIGTERM, then SIGKILL after this long. */
@@ -62,7 +63,12 @@ interface Run {
   ending: Promise<RunInfo> | undefined;
   /** Notifications held until the answer to start went out, so clients never see an unknown id. */
   held: (() => void)[] | undefined;
+  /** What a stop ends besides the process group (a debugger's tree and port). */
+  extras: StopExtras;
 }
+
+/** A change of a run, for listeners inside the daemon (the debug service follows its debugger's restarts). */
+export type RunChangeListener = (run: RunInfo, reload?: RunReload) => void;
 
 /**
  * Runs: the dev config's command in a dev container, each in its own process group, owned by the
@@ -72,6 +78,7 @@ interface Run {
 export class RunService {
   private readonly runs = new Map<string, Run>();
   private readonly watchedClients = new Set<number>();
+  private readonly listeners = new Set<RunChangeListener>();
   private readonly now: () => number;
   private readonly graceMs: number;
 
@@ -88,21 +95,42 @@ export class RunService {
     return this.runs.size;
   }
 
-  async start(scope: Scope, ref: WorkloadRef, options: { hotReload?: boolean }, owner: RunClient, signal: AbortSignal): Promise<RunInfo> {
+  /** The run held for a dev session, if any (one per dev container). */
+  runOf(sessionId: string): RunInfo | undefined {
+    const run = [...this.runs.values()].find((r) => r.info.sessionId === sessionId && !r.ending);
+    return run && { ...run.info };
+  }
+
+  /**
+   * Calls `listener` on every change of every run, at once (not held like the notifications):
+   * `restarting` when a hot reload begins, `running` with `reload` once the new process started,
+   * `exited` (with `ended` when the run is over).
+   */
+  onDidChange(listener: RunChangeListener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  async start(scope: Scope, ref: WorkloadRef, options: { hotReload?: boolean; mode?: RunMode }, owner: RunClient, signal: AbortSignal): Promise<RunInfo> {
     const sessionId = `${scope.context}/${scope.namespace}/${ref.kind}/${ref.name}`;
     const session = this.deps.sessions().find((s) => s.id === sessionId);
     const settings = session?.state === 'ready' && session.pod ? this.deps.settingsOf(sessionId) : undefined;
     if (!session || !session.pod || !settings) throw notInDevMode(scope, ref, session);
     const hotReload = options.hotReload ?? settings.dev.hotReload;
-    const { run: runCommand, hotReloadRun } = settings.dev.command;
-    const command = hotReload && hotReloadRun.length > 0 ? hotReloadRun : runCommand;
-    if (command.length === 0) throw noCommand(ref, settings.source);
+    const mode = options.mode ?? 'run';
+    const { run: runCommand, hotReloadRun, debug: debugCommand, hotReloadDebug } = settings.dev.command;
+    const [plain, onReload] = mode === 'debug' ? [debugCommand, hotReloadDebug] : [runCommand, hotReloadRun];
+    const command = hotReload && onReload.length > 0 ? onReload : plain;
+    if (command.length === 0) throw noCommand(ref, settings.source, mode);
+    // A debugger leaves processes outside its group (delve's program, debugpy's adapter).
+    const debugPort = settings.dev.debug?.remoteDebugPort;
+    const extras: StopExtras = mode === 'debug' ? { tree: true, ...(debugPort ? { port: debugPort } : {}) } : {};
 
     for (const other of [...this.runs.values()]) {
       if (other.info.sessionId === sessionId) await this.end(other, `Replaced by a new run of ${describe(ref)}.`);
     }
     // Programs a daemon that died left running in this container (a run per container, always).
-    await this.stopGroups(scope, session.pod, session.container, 'all');
+    await this.stopGroups(scope, session.pod, session.container, 'all', extras);
     if (signal.aborted) throw new CancelledError();
 
     const info: RunInfo = {
@@ -114,6 +142,7 @@ export class RunService {
       name: ref.name,
       pod: session.pod,
       container: session.container,
+      mode,
       command: [...command],
       workDir: session.workDir,
       hotReload,
@@ -122,7 +151,7 @@ export class RunService {
       reloads: 0,
       startedAt: new Date(this.now()).toISOString(),
     };
-    const run: Run = { info, owner, scope, generation: 0, current: -1, process: undefined, pidFile: undefined, exited: true, scheduler: undefined, ending: undefined, held: [] };
+    const run: Run = { info, owner, scope, generation: 0, current: -1, process: undefined, pidFile: undefined, exited: true, scheduler: undefined, ending: undefined, held: [], extras };
     this.runs.set(info.runId, run);
     this.changed(run);
     try {
@@ -277,9 +306,12 @@ export class RunService {
     if (!process || !file) return undefined;
     run.process = undefined;
     run.pidFile = undefined;
-    if (!run.exited) {
+    // A debugger that exited by itself can leave a daemonized holder of its port behind (debugpy's
+    // adapter), which the next start would collide with: a debug run always cleans up.
+    const leftovers = run.exited && run.extras.port !== undefined;
+    if (!run.exited || leftovers) {
       try {
-        const killed = await this.stopGroups(run.scope, run.info.pod, run.info.container, [file]);
+        const killed = await this.stopGroups(run.scope, run.info.pod, run.info.container, leftovers ? 'all' : [file], run.extras);
         if (killed) this.deps.log.log('info', 'run', `the process group ignored SIGTERM for ${this.graceMs} ms and was killed`, { run: run.info.runId });
       } catch (error) {
         // The pod is gone or unreachable: its exec ends too, which is all that is left to wait for.
@@ -296,7 +328,7 @@ export class RunService {
   }
 
   /** Runs the stop script in the container; true when SIGKILL was needed. */
-  private async stopGroups(scope: Scope, pod: string, container: string, files: string[] | 'all'): Promise<boolean> {
+  private async stopGroups(scope: Scope, pod: string, container: string, files: string[] | 'all', extras: StopExtras = {}): Promise<boolean> {
     let out = '';
     const collect = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -304,7 +336,7 @@ export class RunService {
         done();
       },
     });
-    const process = await kubeCallAsync(() => scope.cluster.exec(scope.context, scope.namespace, pod, container, stopCommand(files, this.graceMs), { stdout: collect, stderr: collect, tty: false }));
+    const process = await kubeCallAsync(() => scope.cluster.exec(scope.context, scope.namespace, pod, container, stopCommand(files, this.graceMs, extras), { stdout: collect, stderr: collect, tty: false }));
     await process.exited;
     return out.includes('killed');
   }
@@ -327,6 +359,13 @@ export class RunService {
   private changed(run: Run, reload?: RunReload): void {
     const params: RunDidChangeParams = { run: { ...run.info, command: [...run.info.command] } };
     if (reload) params.reload = reload;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener({ ...params.run }, reload);
+      } catch (error) {
+        reportBug(this.deps.log, 'run listener', error);
+      }
+    }
     this.send(run, () => this.deps.onChange(params));
   }
 
@@ -348,23 +387,25 @@ function notInDevMode(scope: Scope, ref: WorkloadRef, session: DevSession | unde
   );
 }
 
-function noCommand(ref: WorkloadRef, source: DevSettingsSource | undefined): NhdError {
-  const example = 'e.g. `run: ["./run.sh"]`';
+function noCommand(ref: WorkloadRef, source: DevSettingsSource | undefined, mode: RunMode = 'run'): NhdError {
+  const key = mode === 'debug' ? 'command.debug' : 'command.run';
+  const example = mode === 'debug' ? 'e.g. `debug: ["./debug.sh"]`' : 'e.g. `run: ["./run.sh"]`';
+  const what = mode === 'debug' ? 'no debugger to start' : 'no command to run';
   const container = source?.container ? `container ${JSON.stringify(source.container)}` : 'the container';
   if (source && 'file' in source) {
     return new NhdError(
       ErrorCode.RunCommandMissing,
-      `The dev config of ${describe(ref)} has no command to run: set \`command.run\` (an argv list, ${example}) in the \`dev\` section of ${container} of service ${JSON.stringify(ref.name)} in ${source.file}.`,
+      `The dev config of ${describe(ref)} has ${what}: set \`${key}\` (an argv list, ${example}) in the \`dev\` section of ${container} of service ${JSON.stringify(ref.name)} in ${source.file}.`,
     );
   }
   if (source) {
     return new NhdError(
       ErrorCode.RunCommandMissing,
-      `The dev config of ${describe(ref)} (its dev.nocalhost annotation) has no command to run: set \`command.run\` (an argv list, ${example}) in the \`dev\` section of ${container} there, or in a .nocalhost/config.yaml in the directory given to \`nhd dev start --local-dir\`.`,
+      `The dev config of ${describe(ref)} (its dev.nocalhost annotation) has ${what}: set \`${key}\` (an argv list, ${example}) in the \`dev\` section of ${container} there, or in a .nocalhost/config.yaml in the directory given to \`nhd dev start --local-dir\`.`,
     );
   }
   return new NhdError(
     ErrorCode.RunCommandMissing,
-    `${describe(ref)} has no dev config, so there is no command to run: write .nocalhost/config.yaml in your source directory with \`command.run\` (an argv list, ${example}) under the container's \`dev\` section, and run \`nhd dev start ${describe(ref)} --local-dir DIR\` with it.`,
+    `${describe(ref)} has no dev config, so there is ${what}: write .nocalhost/config.yaml in your source directory with \`${key}\` (an argv list, ${example}) under the container's \`dev\` section, and run \`nhd dev start ${describe(ref)} --local-dir DIR\` with it.`,
   );
 }

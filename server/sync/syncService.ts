@@ -5,7 +5,7 @@
  * current dev pod with backoff, and a sync by index covers everything saved meanwhile.
  */
 import { ErrorCode, type SyncBatch, type SyncSettings, type SyncStatus } from '../../protocol';
-import { NhdError } from '../errors';
+import { NhdError, throwIfAborted } from '../errors';
 import type { Scope } from '../kubeScope';
 import type { AgentLauncher, AgentLink, FileWatcher, Logger } from '../ports';
 import { SyncSession, type SyncBatchReport } from './syncSession';
@@ -66,6 +66,26 @@ export class SyncService {
   get(sessionId: string): SyncStatus | undefined {
     const entry = this.entries.get(sessionId);
     return entry ? snapshot(entry.status) : undefined;
+  }
+
+  /**
+   * Resolves once the session's sync has converged: state `watching` and nothing seen but not yet
+   * applied (no batch pending or in flight, no resync scheduled). At once when the session has no
+   * sync. Rejects with SyncFailed when its sync failed, and on `signal`.
+   */
+  async whenIdle(sessionId: string, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      throwIfAborted(signal);
+      const entry = this.entries.get(sessionId);
+      if (!entry) return;
+      if (entry.status.state === 'failed') throw new NhdError(ErrorCode.SyncFailed, entry.status.error ?? `The file sync of ${sessionId} failed.`);
+      if (entry.status.state === 'watching') {
+        await entry.session.idle();
+        // Still watching afterwards: the link did not break while the last batch went out.
+        if (this.entries.get(sessionId) === entry && entry.status.state === 'watching') return;
+      }
+      await sleep(20);
+    }
   }
 
   /** Calls `listener` after each applied batch that changed something; dispose() stops it. */

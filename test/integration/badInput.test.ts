@@ -107,6 +107,7 @@ describe('bad input to the shared daemon', () => {
         "DaemonStopping": 1001,
         "DebugAttachFailed": 1403,
         "DebugAttachInvalid": 1402,
+        "DebugLanguageUnsupported": 1404,
         "DebuggerUnreachable": 1401,
         "DevImageMissing": 1108,
         "DevModeOwnedByOther": 1102,

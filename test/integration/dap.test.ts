@@ -175,6 +175,22 @@ describe.each(LANGUAGES)('the DAP proxy with %s', (language) => {
       dc.close();
     }
   });
+
+  it('takes a launch request as an attach (LSP4IJ launches executable adapters)', async () => {
+    const port = await freePort();
+    const dc = new SocketDebugClient();
+    await dc.connectTo(proxy.port);
+    try {
+      await dc.initializeRequest();
+      const error = await dc
+        .launchRequest({ request: 'attach', language, port, localRoot: fixture.localRoot, remoteRoot: fixture.remoteRoot, readyTimeoutMs: 1_000 } as DebugProtocol.LaunchRequestArguments)
+        .then(() => undefined, (e: Error) => e);
+      // It went looking for the debugger, as an attach does, rather than refusing the request.
+      expect(error?.message).toMatch(new RegExp(`No ${language === 'go' ? 'delve' : 'debugpy'} answered at 127\\.0\\.0\\.1:${port} within 1 s`));
+    } finally {
+      dc.close();
+    }
+  });
 });
 
 describe('the DAP proxy when the IDE vanishes', () => {

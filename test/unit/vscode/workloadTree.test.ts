@@ -106,7 +106,7 @@ describe('the workloads tree', () => {
     expect(changes.at(-1)).toBe(authors);
     expect(tree.getTreeItem(authors)).toMatchObject({ description: '1/1 · starting dev mode', contextValue: 'nhd.workload.mine', iconPath: { id: 'sync~spin' } });
     rpc.push(DevDidChangeNotification.type, session('ready', { pod: 'authors-dev-1' }));
-    const run: RunInfo = { runId: 'r1', sessionId: authors.id, context: 'kind-nhd', namespace: 'demo', kind: 'deployment', name: 'authors', pod: 'authors-dev-1', container: 'authors', command: ['./run.sh'], workDir: '/home/nocalhost-dev', hotReload: true, state: 'running', ended: false, reloads: 2, startedAt: '' };
+    const run: RunInfo = { runId: 'r1', sessionId: authors.id, context: 'kind-nhd', namespace: 'demo', kind: 'deployment', name: 'authors', pod: 'authors-dev-1', container: 'authors', command: ['./run.sh'], workDir: '/home/nocalhost-dev', mode: 'run', hotReload: true, state: 'running', ended: false, reloads: 2, startedAt: '' };
     rpc.push(RunDidChangeNotification.type, { run });
     expect(tree.getTreeItem(authors)).toMatchObject({ description: '1/1 · developing · running (hot reload)', contextValue: 'nhd.workload.mine.running', iconPath: { id: 'play-circle' } });
     expect((tree.getTreeItem(authors) as { tooltip: string }).tooltip).toContain('run: ./run.sh running, hot reload, 2 reloads');

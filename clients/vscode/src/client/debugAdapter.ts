@@ -1,4 +1,4 @@
-import { RequestType } from 'vscode-jsonrpc';
+import { DebugListenRequest } from '../../../../protocol';
 import type { NhdExecutable } from './executable';
 import type { Rpc } from './rpc';
 
@@ -11,17 +11,7 @@ export type DebugAdapterEndpoint =
   | { kind: 'server'; host: string; port: number }
   | { kind: 'executable'; command: string; args: string[]; env: Record<string, string> };
 
-/**
- * FIXME: `nhd/debug/listen` is not in protocol/ yet (the debug branch defines the ways in); the
- * shape below is the one this client expects. Import it from protocol/ once it lands.
- */
-export interface DebugListenResult {
-  /** The TCP port on `host` (127.0.0.1) where the daemon takes one DAP session. */
-  port: number;
-  host?: string;
-}
-export const DEBUG_LISTEN_METHOD = 'nhd/debug/listen';
-const DebugListenRequest = new RequestType<Record<string, never>, DebugListenResult, void>(DEBUG_LISTEN_METHOD);
+export const DEBUG_LISTEN_METHOD = DebugListenRequest.method;
 
 export async function debugAdapterEndpoint(
   rpc: Rpc | undefined,
@@ -30,8 +20,8 @@ export async function debugAdapterEndpoint(
   env: Record<string, string>,
 ): Promise<DebugAdapterEndpoint> {
   if (rpc && daemonMethods.includes(DEBUG_LISTEN_METHOD)) {
-    const { port, host } = await rpc.sendRequest(DebugListenRequest, {});
-    return { kind: 'server', host: host ?? '127.0.0.1', port };
+    const { port, host } = await rpc.sendRequest(DebugListenRequest.type, {});
+    return { kind: 'server', host, port };
   }
   const extra = { ...env };
   if (exe.pathPrepend) extra['PATH'] = [exe.pathPrepend, process.env['PATH']].filter(Boolean).join(process.platform === 'win32' ? ';' : ':');
