@@ -1,5 +1,6 @@
 // Bundles the `nhd` command into dist/nhd.js: one file, so an editor or the CLI's auto-start
 // spawns the daemon without resolving hundreds of modules (startup time matters for `nhd status`).
+import { format } from 'node:util';
 import { build } from 'esbuild';
 import { chmodSync, readFileSync } from 'node:fs';
 
@@ -46,5 +47,7 @@ await build({
 // ... packaged as dist/nhd-vscode-<version>.vsix. The bundle has no dependencies to ship, so vsce
 // looks at no node_modules; it loads lazily, and only here, to keep the rest of the build fast.
 const { createVSIX } = await import('@vscode/vsce');
+// vsce reports on stdout; scripts such as `npm run -s bench -- --json` build first and keep stdout for JSON.
+console.log = console.info = (...args) => process.stderr.write(`${format(...args)}\n`);
 const { version } = JSON.parse(readFileSync('clients/vscode/package.json', 'utf8'));
 await createVSIX({ cwd: 'clients/vscode', packagePath: `dist/nhd-vscode-${version}.vsix`, dependencies: false, allowStarActivation: false });
