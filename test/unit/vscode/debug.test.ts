@@ -82,7 +82,7 @@ describe('the nhd debug type in the editor', () => {
 
   it('uses a port the daemon opens when it serves nhd/debug/listen', async () => {
     methods.push('nhd/debug/listen');
-    rpc.handle({ method: 'nhd/debug/listen' } as never, () => ({ port: 41234 }));
+    rpc.handle({ method: 'nhd/debug/listen' } as never, () => ({ host: '127.0.0.1', port: 41234 }));
     const descriptor = await new NhdDebugAdapterFactory(host()).createDebugAdapterDescriptor();
     expect(descriptor).toBeInstanceOf(vscode.DebugAdapterServer);
     expect(descriptor).toMatchObject({ port: 41234, host: '127.0.0.1' });
