@@ -11,8 +11,8 @@ import { MAX_SOCKET_PATH, nhdPaths } from './paths';
 import { VERSION } from './version';
 
 /**
- * The composition root: the one module that imports both server/ and (from later issues on)
- * adapters/, and wires them with plain constructor injection. It decides how the process listens
+ * The composition root: the one module that imports both server/ and adapters/ (kube, agent, watch,
+ * dap), and wires them with plain constructor injection. It decides how the process listens
  * (stdio for one editor, or a shared unix socket) and when it exits.
  */
 export interface ServeOptions {
