@@ -134,7 +134,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         if (this.isIdle()) this.emit('idle');
       },
     });
-    this.holders.push(() => this.dev.list().length);
+    // A failed session holds nothing: its state is in the cluster, and any daemon's dev end restores it.
+    this.holders.push(() => this.dev.list().filter((session) => session.state !== 'failed').length);
     this.debug = new DebugService({
       log: this.log,
       dev: this.dev,

@@ -225,6 +225,23 @@ describe('failures', () => {
     expect(specOf(ns.name, 'deployment', 'dep')).toEqual(before);
   });
 
+  it('a failed dev start does not keep an idle daemon alive', async () => {
+    const daemon = await startSocketDaemon(tempHome(), ['--idle-timeout', '2'], { NHD_IDENTITY: 'alice@laptop', KUBECONFIG: process.env['KUBECONFIG']! });
+    const client = await connectSocketClient(daemon.socketPath);
+    try {
+      const failed = await client.connection
+        .sendRequest(DevStartRequest.type, { kind: 'deployment', name: 'dep', namespace: ns.name, image: 'docker.io/nhd/no-such-image:v9', timeoutSeconds: 60 } satisfies DevStartParams)
+        .then(() => undefined, (error: Error) => error);
+      expect(failed?.message).toMatch(/failed/);
+      client.dispose();
+      await until(() => daemon.process.exitCode !== null, 'the daemon exits once idle', 15_000);
+    } finally {
+      client.dispose();
+      await daemon.stop();
+    }
+    expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+  });
+
   it('a container that crashes fails dev start with its exit code', async () => {
     apply(ns.name, `apiVersion: apps/v1
 kind: Deployment
