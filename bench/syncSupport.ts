@@ -13,7 +13,7 @@ import { DirectoryWatcher } from '../adapters/watch';
 import type { AgentLink } from '../server/ports';
 import { nullLogger } from '../server/ports';
 import { SyncSession, type SyncBatchReport } from '../server/sync/syncSession';
-import { APP_IMAGE, DEV_IMAGE, apply, createNamespace, kubectlJson, nhdCli, waitRollout } from '../test/e2e/support';
+import { APP_IMAGE, DEV_IMAGE, applyDeployment, createNamespace, kubectlJson, nhdCli } from '../test/e2e/support';
 
 process.env['KUBECONFIG'] ||= path.join(os.homedir(), '.cache/nhd-cluster/kubeconfig');
 
@@ -206,26 +206,13 @@ export interface DevPod {
   sh(script: string): Promise<string>;
 }
 
-const DEPLOYMENT = (name: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ${name}}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ${name}}}
-  template:
-    metadata: {labels: {app: ${name}}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [{name: app, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "python3 -m http.server 9080"]}]`;
-
 /** A namespace with one Deployment put into dev mode with the nhd CLI, as a user does; removed by runCleanups. */
 export async function startDevPod(prefix: string): Promise<DevPod> {
   const ns = createNamespace(prefix);
   onCleanup(`namespace ${ns.name}`, () => ns.dispose());
   const cli = nhdCli('bench@nhd');
   onCleanup('the bench CLI daemon', () => cli.stop());
-  apply(ns.name, DEPLOYMENT('app'));
-  waitRollout(ns.name, 'deployment', 'app');
+  applyDeployment(ns.name, 'app', [`{name: app, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "python3 -m http.server 9080"]}`]);
   const localDir = tempDir('devdir', os.tmpdir());
   const started = await cli.run(['dev', 'start', 'deployment/app', '-n', ns.name, '--image', DEV_IMAGE, '--local-dir', localDir, '--json']);
   if (started.code !== 0) throw new Error(`nhd dev start failed: ${started.stderr}`);

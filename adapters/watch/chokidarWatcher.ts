@@ -3,6 +3,7 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { watch as chokidarWatch } from 'chokidar';
 import type { FileWatcher, WatchEvent } from '../../server/ports';
+import { EventBatcher, type BurstOptions } from './eventBatcher';
 import { checkWatchLimit, raiseWatchLimitAdvice } from './inotify';
 
 type Ignored = (relativePath: string, isDirectory: boolean) => boolean;
@@ -47,42 +48,6 @@ export function describeWatchError(error: unknown): string {
   return `The file watcher failed, so some changes may be missed: ${message}`;
 }
 
-export interface BurstOptions {
-  /** Events within `windowMs` that make a burst; default 1,000. */
-  events?: number;
-  /** Default 1,000 ms. */
-  windowMs?: number;
-}
-
-/**
- * The kernel's inotify queue holds 16,384 events (about 4,000 file writes); past it events are dropped and
- * Node never says so (chokidar 5 stopped at exactly 4,096 files in a burst). So a burst is reported through
- * `onOverflow` once, when it starts, well before the queue could fill: the caller re-reads the tree after it.
- */
-export class BurstDetector {
-  private windowStart = -Infinity;
-  private lastEventAt = -Infinity;
-  private count = 0;
-  private reported = false;
-
-  constructor(private readonly threshold: number, private readonly windowMs: number) {}
-
-  /** True exactly once per burst, on the event that makes it one. */
-  record(now: number): boolean {
-    // A quiet gap ends a burst; a burst longer than one window is still one burst.
-    if (now - this.lastEventAt > this.windowMs) this.reported = false;
-    this.lastEventAt = now;
-    if (now - this.windowStart > this.windowMs) {
-      this.windowStart = now;
-      this.count = 0;
-    }
-    this.count++;
-    if (this.count < this.threshold || this.reported) return false;
-    this.reported = true;
-    return true;
-  }
-}
-
 /**
  * FileWatcher on chokidar 6 (measured in /work/shared/notes/watcher-facts.md: sub-millisecond event latency,
  * no lost events in a 5,000-write burst, directories only for inotify). Events are delivered in batches
@@ -105,25 +70,8 @@ export class ChokidarFileWatcher implements FileWatcher {
     const absoluteRoot = path.resolve(root);
     const rootStats = await stat(absoluteRoot).catch(() => undefined);
     if (!rootStats?.isDirectory()) throw new Error(`Cannot watch ${absoluteRoot}: it is not a directory.`);
-    let pending: WatchEvent[] = [];
-    let flushScheduled: NodeJS.Immediate | undefined;
     let closed = false;
-    const burstEvents = this.burst.events ?? 1_000;
-    const burstWindowMs = this.burst.windowMs ?? 1_000;
-    const burst = new BurstDetector(burstEvents, burstWindowMs);
-
-    const flush = () => {
-      flushScheduled = undefined;
-      if (closed || pending.length === 0) return;
-      const batch = pending;
-      pending = [];
-      try {
-        onEvents(batch);
-      } catch (error) {
-        // A throwing listener would otherwise be an uncaught exception in the daemon; the batch may be half handled.
-        onOverflow(`Handling changes failed, so some may not have been synced: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
+    const batcher = new EventBatcher(onEvents, onOverflow, this.burst);
 
     const watcher = chokidarWatch(absoluteRoot, {
       ignoreInitial: true,
@@ -138,11 +86,7 @@ export class ChokidarFileWatcher implements FileWatcher {
       if (closed || !CHOKIDAR_EVENTS.has(eventName)) return;
       const relative = toRelative(absoluteRoot, absolute);
       if (relative === '' || relative.startsWith('..')) return;
-      pending.push({ kind: eventName as WatchEvent['kind'], path: relative });
-      flushScheduled ??= setImmediate(flush);
-      if (burst.record(performance.now())) {
-        onOverflow(`A burst of changes (${burstEvents} within ${burstWindowMs} ms): the kernel may drop events past its queue, so re-check the tree once it settles.`);
-      }
+      batcher.push(eventName as WatchEvent['kind'], relative);
     });
     watcher.on('error', (error: unknown) => {
       if (!closed) onOverflow(describeWatchError(error));
@@ -154,8 +98,7 @@ export class ChokidarFileWatcher implements FileWatcher {
       async close() {
         if (closed) return;
         closed = true;
-        if (flushScheduled) clearImmediate(flushScheduled);
-        pending = [];
+        batcher.close();
         await watcher.close();
       },
     };

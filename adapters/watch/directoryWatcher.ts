@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FileWatcher, WatchEvent } from '../../server/ports';
-import { BurstDetector, describeWatchError, type BurstOptions } from './chokidarWatcher';
+import { describeWatchError } from './chokidarWatcher';
+import { EventBatcher, type BurstOptions } from './eventBatcher';
 import { checkWatchLimit } from './inotify';
 
 type Ignored = (relativePath: string, isDirectory: boolean) => boolean;
@@ -42,36 +43,9 @@ export class DirectoryWatcher implements FileWatcher {
     };
     const ignored_ = options.ignored;
     const watchers = new Map<string, fs.FSWatcher>();
-    const burst = new BurstDetector(this.burst.events ?? 1_000, this.burst.windowMs ?? 1_000);
-    let pending: WatchEvent[] = [];
-    /** kind:path of what `pending` holds: the kernel reports a new file twice (created, then written). */
-    let pendingKeys = new Set<string>();
-    let flushScheduled: NodeJS.Immediate | undefined;
+    const batcher = new EventBatcher(onEvents, onOverflow, this.burst);
     let closed = false;
-
-    const flush = () => {
-      flushScheduled = undefined;
-      if (closed || pending.length === 0) return;
-      const batch = pending;
-      pending = [];
-      pendingKeys = new Set();
-      try {
-        onEvents(batch);
-      } catch (error) {
-        onOverflow(`Handling changes failed, so some may not have been synced: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    };
-    const emit = (kind: WatchEvent['kind'], rel: string) => {
-      // One report per path and batch is enough: the planner looks at the path as it is now.
-      const key = `${kind === 'change' ? 'add' : kind}:${rel}`;
-      if (pendingKeys.has(key)) return;
-      pendingKeys.add(key);
-      pending.push({ kind, path: rel });
-      flushScheduled ??= setImmediate(flush);
-      if (burst.record(performance.now())) {
-        onOverflow(`A burst of changes (${this.burst.events ?? 1_000} within ${this.burst.windowMs ?? 1_000} ms): the kernel may drop events past its queue, so re-check the tree once it settles.`);
-      }
-    };
+    const emit = (kind: WatchEvent['kind'], rel: string) => batcher.push(kind, rel);
 
     /** Stops watching `rel` and everything under it. */
     const unwatch = (rel: string) => {
@@ -175,8 +149,7 @@ export class DirectoryWatcher implements FileWatcher {
       async close() {
         if (closed) return;
         closed = true;
-        if (flushScheduled) clearImmediate(flushScheduled);
-        pending = [];
+        batcher.close();
         for (const watcher of watchers.values()) watcher.close();
         watchers.clear();
       },

@@ -6,6 +6,7 @@
  *
  * It imports only chokidar, node built-ins and the types of server/ports.ts.
  */
-export { ChokidarFileWatcher, describeWatchError, type BurstOptions } from './chokidarWatcher';
+export { ChokidarFileWatcher, describeWatchError } from './chokidarWatcher';
+export type { BurstOptions } from './eventBatcher';
 export { DirectoryWatcher } from './directoryWatcher';
 export { checkWatchLimit, inotifyLimits, type InotifyLimits } from './inotify';
