@@ -25,6 +25,11 @@ export function resolveScope(clusterFor: (kubeconfig: string | undefined) => Clu
   return { cluster, context, namespace };
 }
 
+/** A dev session's id: where the workload is and which it is (`context/namespace/kind/name`). */
+export function sessionIdOf(scope: { context: string; namespace: string }, ref: { kind: WorkloadKind; name: string }): string {
+  return `${scope.context}/${scope.namespace}/${ref.kind}/${ref.name}`;
+}
+
 /** `deployment/authors`, for messages. */
 export function describe(ref: { kind: WorkloadKind; name: string }): string {
   return `${ref.kind}/${ref.name}`;

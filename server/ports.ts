@@ -395,3 +395,6 @@ export interface DebugTarget {
 export interface DebugTargetProvider {
   prepare(args: DebugAttachArguments, progress: DebugProgress, signal: AbortSignal): Promise<DebugTarget>;
 }
+
+/** Shared by adapters as by server/: the message of anything thrown. */
+export { messageOf } from './errors';

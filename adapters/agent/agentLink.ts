@@ -23,6 +23,7 @@ import {
   type WireIndexEntry,
   type WireSyncOp,
 } from './codec';
+import { messageOf } from '../../server/ports';
 
 export interface AgentStreams {
   /** The agent's stdin. */
@@ -93,7 +94,7 @@ export class StreamAgentLink implements AgentLink {
       link.hello = hello;
       return link;
     } catch (error) {
-      link.shutDown(error instanceof Error ? error.message : String(error));
+      link.shutDown(messageOf(error));
       throw error;
     } finally {
       clearTimeout(timer);
@@ -109,7 +110,7 @@ export class StreamAgentLink implements AgentLink {
     input.on('error', (error: Error) => this.lost(`Writing to the sync agent failed: ${error.message}`));
     exited.then(
       (how) => this.shutDown(how),
-      (error: unknown) => this.shutDown(`The sync agent's process failed: ${error instanceof Error ? error.message : String(error)}`),
+      (error: unknown) => this.shutDown(`The sync agent's process failed: ${messageOf(error)}`),
     );
   }
 
@@ -294,7 +295,7 @@ export class StreamAgentLink implements AgentLink {
         }
       } catch (error) {
         if (this.closeReason !== undefined) return;
-        failure = { code: 'source', message: `Reading the local file failed: ${error instanceof Error ? error.message : String(error)}` };
+        failure = { code: 'source', message: `Reading the local file failed: ${messageOf(error)}` };
       }
       await this.write(FrameType.End, id, encodeJson(failure ? { error: failure } : {}));
     }
@@ -344,7 +345,7 @@ export class StreamAgentLink implements AgentLink {
       this.decoder.push(chunk);
       this.pump();
     } catch (error) {
-      this.protocolError(error instanceof Error ? error.message : String(error));
+      this.protocolError(messageOf(error));
     }
   }
 
@@ -371,7 +372,7 @@ export class StreamAgentLink implements AgentLink {
       try {
         this.pump();
       } catch (error) {
-        this.protocolError(error instanceof Error ? error.message : String(error));
+        this.protocolError(messageOf(error));
       }
     };
     stream.on('drain', resume);

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubeConfig, type Cluster as KcCluster, type Context as KcContext, type User as KcUser } from '@kubernetes/client-node';
 import type { KubeConfigView } from '../../server/ports';
+import { messageOf } from '../../server/ports';
 
 export interface LoadedKubeconfig {
   /** The files that were read, in order. */
@@ -58,7 +59,7 @@ export function loadKubeconfig(paths: string[] = kubeconfigPaths()): LoadedKubec
       kc.loadFromString(text);
       kc.makePathsAbsolute(path.dirname(file));
     } catch (e) {
-      throw new Error(`cannot read kubeconfig ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`cannot read kubeconfig ${file}: ${messageOf(e)}`);
     }
     out.files.push(file);
     if (out.currentContext === '' && kc.getCurrentContext()) out.currentContext = kc.getCurrentContext();

@@ -12,6 +12,7 @@ import { HttpMethod } from '@kubernetes/client-node';
 import type { RawObjectApi } from './objectApi';
 import { withType } from './objectApi';
 import { toClusterError } from './errors';
+import { messageOf } from '../../server/ports';
 
 export interface WatchOptions {
   kc: KubeConfig;
@@ -95,7 +96,7 @@ export async function watchObjects(o: WatchOptions): Promise<void> {
         o.signal.removeEventListener('abort', onAbort);
         if (err && !o.signal.aborted) {
           outcome = 'relist';
-          o.logger.log('debug', 'daemon', 'watch dropped', { kind: o.type.kind, error: err instanceof Error ? err.message : String(err) });
+          o.logger.log('debug', 'daemon', 'watch dropped', { kind: o.type.kind, error: messageOf(err) });
         }
         resolve(outcome);
       };

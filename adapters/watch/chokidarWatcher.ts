@@ -5,6 +5,7 @@ import { watch as chokidarWatch } from 'chokidar';
 import type { FileWatcher, WatchEvent } from '../../server/ports';
 import { EventBatcher, type BurstOptions } from './eventBatcher';
 import { checkWatchLimit, raiseWatchLimitAdvice } from './inotify';
+import { messageOf } from '../../server/ports';
 
 type Ignored = (relativePath: string, isDirectory: boolean) => boolean;
 
@@ -38,7 +39,7 @@ function chokidarIgnored(root: string, ignored: Ignored) {
 /** What a watcher error means for the caller, in words a person can act on. */
 export function describeWatchError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   if (code === 'ENOSPC') {
     return `The inotify watch limit (fs.inotify.max_user_watches) is reached, so some directories are not watched and their changes are missed (${message}). ${raiseWatchLimitAdvice(524_288)}`;
   }

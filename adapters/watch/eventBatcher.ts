@@ -1,4 +1,5 @@
 import type { WatchEvent } from '../../server/ports';
+import { messageOf } from '../../server/ports';
 
 export interface BurstOptions {
   /** Events within `windowMs` that make a burst; default 1,000. */
@@ -92,7 +93,7 @@ export class EventBatcher {
       this.onEvents(batch);
     } catch (error) {
       // The batch may be half handled: the caller re-reads the tree.
-      this.onOverflow(`Handling changes failed, so some may not have been synced: ${error instanceof Error ? error.message : String(error)}`);
+      this.onOverflow(`Handling changes failed, so some may not have been synced: ${messageOf(error)}`);
     }
   }
 }

@@ -15,6 +15,7 @@ import { answeredByProxy, debuggerAdapterId, debuggerAttachArguments, debuggerSt
 import { BreakpointIds, DebugConfiguration, type DapBreakpoint } from './debugConfiguration';
 import { eventToLocal, PathMapping, requestToRemote, responseToLocal } from './pathMapping';
 import { ConnectionLostError, RemoteDebugger, type DapEvent, type DapRequest, type DapResponse } from './remoteDebugger';
+import { messageOf } from '../errors';
 
 /**
  * The Debug Adapter proxy: the IDE's DAP session on one side, a debugger's DAP server (delve,
@@ -619,7 +620,7 @@ function breakpointsOf(body: unknown): DapBreakpoint[] | undefined {
 }
 
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -15,7 +15,7 @@ import {
 } from '../../protocol';
 import type { DevSettingsSource } from '../devMode/devModeService';
 import { CancelledError, NhdError, throwIfAborted } from '../errors';
-import { describe, kubeCallAsync, type Scope } from '../kubeScope';
+import { describe, kubeCallAsync, sessionIdOf, type Scope } from '../kubeScope';
 import type { DapChannel, DapConnector, Logger } from '../ports';
 import type { Progress } from '../rpc/progress';
 import type { RunChangeListener, RunClient } from '../run/runService';
@@ -81,7 +81,7 @@ export class DebugService {
 
   async prepare(scope: Scope, ref: WorkloadRef, options: DebugPrepareOptions, owner: RunClient, progress: Progress, signal: AbortSignal): Promise<DebugStartResult> {
     const { deps } = this;
-    const sessionId = `${scope.context}/${scope.namespace}/${ref.kind}/${ref.name}`;
+    const sessionId = sessionIdOf(scope, ref);
     const session = await this.ensureDevMode(scope, ref, sessionId, options, progress, signal);
     if (options.container !== undefined && options.container !== session.container) {
       throw new NhdError(ErrorCode.DebugAttachInvalid, `${describe(ref)} is in dev mode in container ${JSON.stringify(session.container)}, not ${JSON.stringify(options.container)}; end dev mode and start it with that container, or leave "container" out.`);

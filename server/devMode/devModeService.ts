@@ -8,20 +8,20 @@ import {
   type DevSettings,
   type DevStartParams,
   type SyncStatus,
-  type WorkloadKind,
   type WorkloadRef,
 } from '../../protocol';
 import { defaultDevConfig, loadDevConfigFile, findDevConfigFile, parseDevConfig, selectDevConfig } from '../config';
 import { CancelledError, NhdError, throwIfAborted } from '../errors';
 import type { KubeObject, Logger } from '../ports';
 import type { Progress } from '../rpc/progress';
-import { describe, getWorkload, kubeCallAsync, toNhdError, type Scope } from '../kubeScope';
+import { describe, getWorkload, kubeCallAsync, sessionIdOf as sessionId, toNhdError, type Scope } from '../kubeScope';
 import type { SyncStartParams } from '../sync/syncService';
 import { choosePod, devPodSelector, isPodReady } from '../workloadPods';
 import { ANNOTATION, DEV_HASH_ANNOTATION, backupConfigMapName, cronDevJobName, readJsonAnnotation, readOwner } from './annotations';
 import { KINDS, podTemplate } from './kinds';
 import { SIDECAR_NAME, SIDECAR_ROOT, freshCopy, originalOf, planDevEnd, planDevStart } from './plan';
 import { assessDevPod } from './podStatus';
+import { messageOf } from '../errors';
 
 /** The sync sidecar's image when the config names none; the local test cluster provides it. */
 export const DEFAULT_SIDECAR_IMAGE = 'docker.io/nhd/sidecar:v1';
@@ -174,7 +174,7 @@ export class DevModeService {
           await this.deps.portForwards.startFromConfig(scope, params, dev.portForward);
         } catch (error) {
           // Dev mode is up; a taken local port must not undo it. Say so and go on.
-          const warning = `the config's port-forward ${dev.portForward.join(', ')} did not start: ${error instanceof Error ? error.message : String(error)}`;
+          const warning = `the config's port-forward ${dev.portForward.join(', ')} did not start: ${messageOf(error)}`;
           session.warnings = [...(session.warnings ?? []), warning];
           progress.report(warning);
         }
@@ -200,7 +200,7 @@ export class DevModeService {
           if (sync.warnings.length > 0) session.warnings = [...(session.warnings ?? []), ...sync.warnings];
         } catch (error) {
           // Dev mode is up and the session can be resynced; say what failed rather than undo it.
-          const warning = error instanceof Error ? error.message : String(error);
+          const warning = messageOf(error);
           session.warnings = [...(session.warnings ?? []), warning];
           progress.report(warning);
         }
@@ -212,7 +212,7 @@ export class DevModeService {
       return { ...session };
     } catch (error) {
       session.state = 'failed';
-      session.error = error instanceof Error ? error.message : String(error);
+      session.error = messageOf(error);
       this.update(session);
       this.deps.log.log('warn', 'dev', 'dev start failed', { id: session.id, error: session.error });
       progress.done('failed');
@@ -539,9 +539,6 @@ export class DevModeService {
   }
 }
 
-export function sessionId(scope: { context: string; namespace: string }, ref: { kind: WorkloadKind; name: string }): string {
-  return `${scope.context}/${scope.namespace}/${ref.kind}/${ref.name}`;
-}
 
 function pick(record: Record<string, string>, keys: string[]): Record<string, string> {
   return Object.fromEntries(keys.filter((k) => record[k] !== undefined).map((k) => [k, record[k]!]));

@@ -5,6 +5,7 @@ import { NhdError } from '../errors';
 import { describe, getWorkload, kubeCallAsync, type Scope } from '../kubeScope';
 import type { KubeObject, Logger } from '../ports';
 import { choosePod, isPodReady, podSelector } from '../workloadPods';
+import { messageOf } from '../errors';
 
 /** The only address nhd listens on: a forward must never expose a pod to the network. */
 export const LOOPBACK = '127.0.0.1';
@@ -216,7 +217,7 @@ export class PortForwardService {
       const { scope } = forward;
       await scope.cluster.portForward(scope.context, scope.namespace, pod, forward.info.remotePort, socket);
     } catch (error) {
-      this.log.log('warn', 'portForward', `port-forward connection failed: ${error instanceof Error ? error.message : String(error)}`, { id: forward.info.id });
+      this.log.log('warn', 'portForward', `port-forward connection failed: ${messageOf(error)}`, { id: forward.info.id });
       socket.destroy();
     } finally {
       forward.sockets.delete(socket);

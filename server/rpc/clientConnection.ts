@@ -41,6 +41,7 @@ import { terminalNotifications } from './streamMethods';
 import { object, optional, progressToken, readParams } from './params';
 import { WorkDoneReporter, silentProgress } from './progress';
 import { toLspCompletion, toLspDiagnostic, toLspHover } from './toWire';
+import { messageOf } from '../errors';
 
 /** Largest message accepted from a client; a dev config or a DAP payload is far smaller. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -165,7 +166,7 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
       return new ResponseError(RpcErrorCode.RequestCancelled, `${method} was cancelled.`);
     }
     reportBug(log, `${method} failed`, error);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     return new ResponseError(ErrorCode.Internal, `nhd failed on ${method}: ${message}. This is a bug; the log ${daemon.options.logFile} has details.`);
   }
 

@@ -17,6 +17,7 @@ import { resolveScope } from '../kubeScope';
 import type { TerminalClient } from '../terminal/terminalService';
 import { handler, type ClientHandle, type MethodTable } from './handler';
 import { arrayOf, boolean, integer, nonEmptyString, object, optional, readParams, string, workloadRefFields } from './params';
+import { messageOf } from '../errors';
 
 
 const port = integer(1, 65535);
@@ -97,7 +98,7 @@ export function terminalNotifications(daemon: Daemon): Map<string, (params: unkn
     try {
       read();
     } catch (error) {
-      daemon.log.log('warn', 'rpc.badInput', `${method}: ${error instanceof Error ? error.message : String(error)}`);
+      daemon.log.log('warn', 'rpc.badInput', `${method}: ${messageOf(error)}`);
     }
   };
   const readInput = object({ terminalId: nonEmptyString, data: string, eof: optional(boolean) });

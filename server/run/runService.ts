@@ -15,10 +15,11 @@ import {
 import { reportBug } from '../bug';
 import type { DevSettingsSource } from '../devMode/devModeService';
 import { CancelledError, NhdError } from '../errors';
-import { describe, kubeCallAsync, type Scope } from '../kubeScope';
+import { describe, kubeCallAsync, sessionIdOf, type Scope } from '../kubeScope';
 import type { ExecProcess, Logger } from '../ports';
 import { pidFile, startCommand, stopCommand, type StopExtras } from './processGroup';
 import { ReloadScheduler, type ReloadTrigger, type SyncEvents } from './reloadScheduler';
+import { messageOf } from '../errors';
 
 /** SIGTERM, then SIGKILL after this long. */
 export const STOP_GRACE_MS = 5_000;
@@ -112,7 +113,7 @@ export class RunService {
   }
 
   async start(scope: Scope, ref: WorkloadRef, options: { hotReload?: boolean; mode?: RunMode }, owner: RunClient, signal: AbortSignal): Promise<RunInfo> {
-    const sessionId = `${scope.context}/${scope.namespace}/${ref.kind}/${ref.name}`;
+    const sessionId = sessionIdOf(scope, ref);
     const session = this.deps.sessions().find((s) => s.id === sessionId);
     const settings = session?.state === 'ready' && session.pod ? this.deps.settingsOf(sessionId) : undefined;
     if (!session || !session.pod || !settings) throw notInDevMode(scope, ref, session);
@@ -259,7 +260,7 @@ export class RunService {
     } catch (error) {
       info.state = 'exited';
       info.exitCode = null;
-      info.message = `Hot reload could not start the program again: ${error instanceof Error ? error.message : String(error)}`;
+      info.message = `Hot reload could not start the program again: ${messageOf(error)}`;
       this.changed(run);
       return;
     }
@@ -315,7 +316,7 @@ export class RunService {
         if (killed) this.deps.log.log('info', 'run', `the process group ignored SIGTERM for ${this.graceMs} ms and was killed`, { run: run.info.runId });
       } catch (error) {
         // The pod is gone or unreachable: its exec ends too, which is all that is left to wait for.
-        this.deps.log.log('warn', 'run', 'stopping the process group failed', { run: run.info.runId, error: error instanceof Error ? error.message : String(error) });
+        this.deps.log.log('warn', 'run', 'stopping the process group failed', { run: run.info.runId, error: messageOf(error) });
       }
     }
     let timer: NodeJS.Timeout | undefined;

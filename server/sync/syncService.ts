@@ -9,6 +9,7 @@ import { NhdError, throwIfAborted } from '../errors';
 import type { Scope } from '../kubeScope';
 import type { AgentLauncher, AgentLink, FileWatcher, Logger } from '../ports';
 import { SyncSession, type SyncBatchReport } from './syncSession';
+import { messageOf } from '../errors';
 
 export interface SyncServiceDeps {
   log: Logger;
@@ -284,7 +285,7 @@ function snapshot(status: SyncStatus): SyncStatus {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -19,6 +19,7 @@ import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedO
 import type { Conflict } from './twoWay';
 import { guarded, reconcileTwoWay, type SideResult } from './twoWaySync';
 import { wholeRead } from './wholeRead';
+import { messageOf } from '../errors';
 
 /** What one applied batch did. */
 export interface SyncBatchReport {
@@ -227,7 +228,7 @@ export class SyncSession {
 
   private enqueue(task: () => Promise<void>): Promise<void> {
     const run = this.work.then(task).catch((error: unknown) => {
-      this.options.log.log('error', 'sync', 'File sync failed', { error: error instanceof Error ? error.message : String(error) });
+      this.options.log.log('error', 'sync', 'File sync failed', { error: messageOf(error) });
     });
     this.work = run;
     return run;
