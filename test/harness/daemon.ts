@@ -57,7 +57,8 @@ export interface InitializeResultShape {
   serverInfo?: { name: string; version?: string };
 }
 
-async function initialize(connection: MessageConnection, name: string): Promise<TestClient> {
+/** Listens on the connection, sends initialize and initialized, and records what the daemon pushes. */
+export async function initializeConnection(connection: MessageConnection, name: string): Promise<TestClient> {
   const notifications: TestClient['notifications'] = [];
   connection.onNotification((method, params) => {
     notifications.push({ method, params });
@@ -79,7 +80,7 @@ async function initialize(connection: MessageConnection, name: string): Promise<
 export async function startStdioDaemon(home: string): Promise<TestClient & { process: ChildProcess }> {
   const child = spawn(process.execPath, [NHD, 'serve'], { env: nhdEnv(home), stdio: ['pipe', 'pipe', 'pipe'] });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-  const client = await initialize(connection, 'stdio-test');
+  const client = await initializeConnection(connection, 'stdio-test');
   return { ...client, process: child, dispose: () => { connection.dispose(); child.kill(); } };
 }
 
@@ -109,7 +110,7 @@ export async function connectSocketClient(socketPath: string, name = 'socket-tes
     s.once('error', reject);
   });
   const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
-  const client = await initialize(connection, name);
+  const client = await initializeConnection(connection, name);
   return { ...client, socket, dispose: () => { connection.dispose(); socket.destroy(); } };
 }
 
@@ -141,18 +142,25 @@ export function frame(body: string | Buffer): Buffer {
 }
 
 /**
- * A raw socket client for bad-input tests: it writes arbitrary bytes and parses whatever
- * framed messages come back.
+ * A raw client for bad-input tests: it writes arbitrary bytes and parses whatever framed
+ * messages come back, over a socket, a child's stdio or an in-memory pair (test/harness/modes.ts).
  */
 export class RawClient {
   readonly received: Record<string, unknown>[] = [];
+  /** The daemon's side ended: it closed the connection (or the stdio daemon exited). */
   closed = false;
   private buffer = Buffer.alloc(0);
 
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('close', () => (this.closed = true));
-    socket.on('error', () => {});
+  constructor(
+    input: NodeJS.ReadableStream,
+    private readonly output: NodeJS.WritableStream,
+    private readonly end: () => void,
+  ) {
+    input.on('data', (chunk: Buffer) => this.onData(chunk));
+    input.on('end', () => (this.closed = true));
+    input.on('close', () => (this.closed = true));
+    input.on('error', () => {});
+    output.on('error', () => {});
   }
 
   static async connect(socketPath: string): Promise<RawClient> {
@@ -161,11 +169,16 @@ export class RawClient {
       s.once('connect', () => resolve(s));
       s.once('error', reject);
     });
-    return new RawClient(socket);
+    return new RawClient(socket, socket, () => socket.destroy());
+  }
+
+  /** Leaves abruptly, as a client that crashed. */
+  close(): void {
+    this.end();
   }
 
   write(bytes: Buffer | string): void {
-    this.socket.write(bytes);
+    this.output.write(bytes);
   }
 
   send(message: object): void {

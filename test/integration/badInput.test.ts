@@ -1,59 +1,47 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, RpcErrorCode, StatusRequest, TestSleepRequest } from '../../protocol';
-import { NHD, RawClient, connectSocketClient, frame, nhdEnv, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
+import { NHD, RawClient, frame, nhdEnv, tempHome, until, type TestClient } from '../harness/daemon';
+import { MODES, SHARED_MODES, type Env, type SharedEnv } from '../harness/modes';
+
+async function initializedRaw(env: Env, name = 'raw'): Promise<RawClient> {
+  const raw = await env.raw();
+  raw.send({ id: 0, method: 'initialize', params: { processId: null, clientInfo: { name }, rootUri: null, capabilities: {} } });
+  await raw.response(0);
+  raw.send({ method: 'initialized', params: {} });
+  return raw;
+}
 
 /**
- * Bad input on one connection of the shared daemon: each gets a JSON-RPC error or a clean close,
- * and a second, well-behaved client keeps being served throughout.
+ * Bad input on one connection, in every deployment mode: each gets a JSON-RPC error or a clean
+ * close, and the connection keeps serving whenever the next frame can still be found.
  */
-describe('bad input to the shared daemon', () => {
-  let daemon: Awaited<ReturnType<typeof startSocketDaemon>>;
-  let bystander: TestClient;
-
+describe.each(Object.entries(MODES))('bad input %s', (_, startEnv) => {
+  let env: Env;
   beforeAll(async () => {
-    daemon = await startSocketDaemon(tempHome());
-    bystander = await connectSocketClient(daemon.socketPath, 'bystander');
+    env = await startEnv();
   });
-  afterAll(async () => {
-    bystander.dispose();
-    await daemon.stop();
-  });
-
-  async function initializedRaw(name = 'raw'): Promise<RawClient> {
-    const raw = await RawClient.connect(daemon.socketPath);
-    raw.send({ id: 0, method: 'initialize', params: { processId: null, clientInfo: { name }, rootUri: null, capabilities: {} } });
-    await raw.response(0);
-    raw.send({ method: 'initialized', params: {} });
-    return raw;
-  }
-
-  async function bystanderStillServed(): Promise<void> {
-    const status = await bystander.connection.sendRequest(StatusRequest.type, {});
-    expect(status.clients.map((c) => c.name)).toContain('bystander');
-  }
+  afterAll(() => env.dispose());
 
   it('answers a malformed Content-Length with a parse error, then closes that connection', async () => {
-    const raw = await initializedRaw();
+    const raw = await initializedRaw(env);
     raw.write('Content-Length: twelve\r\n\r\n{"jsonrpc":"2.0"}');
     const error = await raw.response(null);
     expect(error['error']).toEqual({ code: RpcErrorCode.ParseError, message: 'Content-Length must be a non-negative integer, got "twelve".' });
     await until(() => raw.closed, 'the daemon closes the connection');
-    await bystanderStillServed();
   });
 
   it('answers invalid JSON with a parse error and keeps the connection', async () => {
-    const raw = await initializedRaw();
+    const raw = await initializedRaw(env);
     raw.write(frame('{"jsonrpc":"2.0","id":1,"method":'));
     expect((await raw.response(null))['error']).toMatchObject({ code: RpcErrorCode.ParseError });
     raw.send({ id: 2, method: StatusRequest.method, params: {} });
-    expect((await raw.response(2))['result']).toMatchObject({ mode: 'socket' });
+    expect((await raw.response(2))['result']).toMatchObject({ mode: env.statusMode });
     expect(raw.closed).toBe(false);
-    await bystanderStillServed();
   });
 
   it('answers an unknown method and invalid params', async () => {
-    const raw = await initializedRaw();
+    const raw = await initializedRaw(env);
     raw.send({ id: 3, method: 'nhd/does/not/exist', params: {} });
     expect((await raw.response(3))['error']).toMatchObject({ code: RpcErrorCode.MethodNotFound });
     raw.send({ id: 4, method: 'nhd/config/validate', params: { path: '' } });
@@ -61,11 +49,11 @@ describe('bad input to the shared daemon', () => {
     raw.send({ id: 5, method: 'nhd/config/validate', params: 'not an object' });
     expect((await raw.response(5))['error']).toMatchObject({ code: RpcErrorCode.InvalidParams });
     raw.send({ id: 6, method: 'nhd/status' });
-    expect((await raw.response(6))['result']).toMatchObject({ mode: 'socket' });
+    expect((await raw.response(6))['result']).toMatchObject({ mode: env.statusMode });
   });
 
   it('serves a 10 MB message and refuses one over the 16 MiB limit without losing the connection', async () => {
-    const raw = await initializedRaw();
+    const raw = await initializedRaw(env);
     const text = `# ${'x'.repeat(10 * 1024 * 1024)}\nname: big\nserviceType: deployment\ncontainers: []\n`;
     raw.send({ id: 7, method: 'nhd/config/validate', params: { path: '/tmp/big/.nocalhost/config.yaml', text } });
     const big = await raw.response(7);
@@ -76,27 +64,59 @@ describe('bad input to the shared daemon', () => {
     const refused = await raw.response(null);
     expect(refused['error']).toMatchObject({ code: RpcErrorCode.InvalidRequest, message: expect.stringMatching(/exceeds the limit of 16777216 bytes/) });
     raw.send({ id: 9, method: 'nhd/status', params: {} });
-    expect((await raw.response(9))['result']).toMatchObject({ mode: 'socket' });
+    expect((await raw.response(9))['result']).toMatchObject({ mode: env.statusMode });
+  });
+
+  it('refuses requests before initialize', async () => {
+    const raw = await env.raw();
+    raw.send({ id: 11, method: 'nhd/status', params: {} });
+    expect((await raw.response(11))['error']).toMatchObject({ code: RpcErrorCode.ServerNotInitialized });
+    raw.close();
+  });
+});
+
+/** Where clients share a daemon, one client's bad input or departure never reaches another. */
+describe.each(Object.entries(SHARED_MODES))('bad input %s, with a bystander', (_, startEnv) => {
+  let env: SharedEnv;
+  let bystander: TestClient;
+  beforeAll(async () => {
+    env = await startEnv();
+    bystander = await env.client('bystander');
+  });
+  afterAll(() => env.dispose());
+
+  async function bystanderStillServed(): Promise<void> {
+    const status = await bystander.connection.sendRequest(StatusRequest.type, {});
+    expect(status.clients.map((c) => c.name)).toContain('bystander');
+  }
+
+  it('keeps serving the bystander while other connections send invalid JSON, a fatal header and an oversize message', async () => {
+    const invalid = await initializedRaw(env);
+    invalid.write(frame('{"jsonrpc":"2.0","id":1,"method":'));
+    expect((await invalid.response(null))['error']).toMatchObject({ code: RpcErrorCode.ParseError });
+    await bystanderStillServed();
+    const fatal = await initializedRaw(env);
+    fatal.write('Content-Length: twelve\r\n\r\n{"jsonrpc":"2.0"}');
+    await until(() => fatal.closed, 'the daemon closes the bad connection');
+    await bystanderStillServed();
+    const big = await initializedRaw(env);
+    big.write(frame(JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'nhd/status', params: { pad: 'y'.repeat(17 * 1024 * 1024) } })));
+    expect((await big.response(null))['error']).toMatchObject({ code: RpcErrorCode.InvalidRequest });
     await bystanderStillServed();
   });
 
   it('cancels the work of a client that disconnects mid-request and keeps serving the others', async () => {
-    const raw = await initializedRaw('sleeper');
+    const raw = await initializedRaw(env, 'sleeper');
     raw.send({ id: 10, method: TestSleepRequest.method, params: { ms: 60_000 } });
     const sleeperConnected = async () => (await bystander.connection.sendRequest(StatusRequest.type, {})).clients.some((c) => c.name === 'sleeper');
     await until(sleeperConnected, 'the sleeper is connected');
-    raw.socket.destroy();
+    raw.close();
     await until(async () => !(await sleeperConnected()), 'the daemon notices the disconnect');
     await bystanderStillServed();
   });
+});
 
-  it('refuses requests before initialize', async () => {
-    const raw = await RawClient.connect(daemon.socketPath);
-    raw.send({ id: 11, method: 'nhd/status', params: {} });
-    expect((await raw.response(11))['error']).toMatchObject({ code: RpcErrorCode.ServerNotInitialized });
-    raw.socket.destroy();
-  });
-
+describe('error codes', () => {
   it('keeps its error codes stable', () => {
     expect(ErrorCode).toMatchInlineSnapshot(`
       {

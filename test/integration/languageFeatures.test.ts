@@ -2,10 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStdioDaemon, tempHome, until, type TestClient } from '../harness/daemon';
+import { tempHome, until, type TestClient } from '../harness/daemon';
+import { MODES, type Env } from '../harness/modes';
 
-/** Diagnostics, completion and hover for `.nocalhost/config.yaml`, over the daemon's connection. */
-describe('language features for the dev config', () => {
+/** Diagnostics, completion and hover for `.nocalhost/config.yaml`, over the daemon's connection, in every deployment mode. */
+describe.each(Object.entries(MODES))('language features for the dev config %s', (_, startEnv) => {
+  let env: Env;
   let client: TestClient;
   const dir = path.join(tempHome(), 'svc', '.nocalhost');
   const uri = pathToFileURL(path.join(dir, 'config.yaml')).href;
@@ -13,9 +15,13 @@ describe('language features for the dev config', () => {
 
   beforeAll(async () => {
     fs.mkdirSync(dir, { recursive: true });
-    client = await startStdioDaemon(tempHome());
+    env = await startEnv();
+    client = await env.client();
   });
-  afterAll(() => client.dispose());
+  afterAll(async () => {
+    client.dispose();
+    await env.dispose();
+  });
 
   type Published = { uri: string; version?: number; diagnostics: { range: { start: { line: number; character: number } }; severity: number; code: string; message: string; source: string }[] };
   const published = () => client.notifications.filter((n) => n.method === 'textDocument/publishDiagnostics').map((n) => n.params as Published);

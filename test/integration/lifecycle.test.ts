@@ -10,23 +10,23 @@ import {
   StatusRequest,
   type StatusResult,
 } from '../../protocol';
-import { REPO, connectSocketClient, startSocketDaemon, startStdioDaemon, tempHome, type TestClient } from '../harness/daemon';
+import { REPO, startStdioDaemon, tempHome, type TestClient } from '../harness/daemon';
+import { MODES, type Env } from '../harness/modes';
 
 const BOOKINFO = path.join(REPO, 'test/fixtures/nocalhost-configs/bookinfo/.nocalhost/config.yaml');
 
-/** The same checks over both transports: one editor on stdio, and a client of the shared daemon. */
-const modes = {
-  stdio: async () => startStdioDaemon(tempHome()),
-  socket: async () => {
-    const daemon = await startSocketDaemon(tempHome());
-    const client = await connectSocketClient(daemon.socketPath);
-    return { ...client, dispose: () => { client.dispose(); void daemon.stop(); } };
-  },
-};
-
-describe.each(Object.entries(modes))('lifecycle over %s', (mode, start) => {
+/** The same checks in every deployment mode (test/harness/modes.ts). */
+describe.each(Object.entries(MODES))('lifecycle %s', (_, startEnv) => {
+  let env: Env;
   let client: TestClient;
-  afterEach(() => client?.dispose());
+  const start = async () => {
+    env = await startEnv();
+    return env.client('lifecycle-test');
+  };
+  afterEach(async () => {
+    client?.dispose();
+    await env?.dispose();
+  });
 
   it('returns serverInfo, the protocol version and every command in initialize', async () => {
     client = await start();
@@ -45,8 +45,8 @@ describe.each(Object.entries(modes))('lifecycle over %s', (mode, start) => {
     client = await start();
     const viaRequest = await client.connection.sendRequest(StatusRequest.type, {});
     const viaCommand = (await client.connection.sendRequest('workspace/executeCommand', { command: 'nhd.status', arguments: [] })) as StatusResult;
-    expect(viaRequest.mode).toBe(mode);
-    expect(viaRequest.clients.map((c) => c.name)).toContain(mode === 'stdio' ? 'stdio-test' : 'socket-test');
+    expect(viaRequest.mode).toBe(env.statusMode);
+    expect(viaRequest.clients.map((c) => c.name)).toContain('lifecycle-test');
     expect({ ...viaCommand, uptimeMs: 0 }).toEqual({ ...viaRequest, uptimeMs: 0 });
     expect(fs.existsSync(viaRequest.logFile)).toBe(true);
   });

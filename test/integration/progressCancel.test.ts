@@ -1,21 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { RpcErrorCode, TestSleepRequest } from '../../protocol';
-import { connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
+import { until, type TestClient } from '../harness/daemon';
+import { MODES, type Env } from '../harness/modes';
 
 type ProgressValue = { kind: string; title?: string; message?: string; percentage?: number; cancellable?: boolean };
 
-/** The machinery every long operation shares, exercised through the test hook nhd/test/sleep. */
-describe('progress and cancellation', () => {
-  let daemon: Awaited<ReturnType<typeof startSocketDaemon>>;
+/** The machinery every long operation shares, exercised through the test hook nhd/test/sleep, in every deployment mode. */
+describe.each(Object.entries(MODES))('progress and cancellation %s', (_, startEnv) => {
+  let env: Env;
   let client: TestClient;
   beforeAll(async () => {
-    daemon = await startSocketDaemon(tempHome());
-    client = await connectSocketClient(daemon.socketPath);
+    env = await startEnv();
+    client = await env.client();
   });
   afterAll(async () => {
     client.dispose();
-    await daemon.stop();
+    await env.dispose();
   });
 
   function progressFor(token: string): ProgressValue[] {
