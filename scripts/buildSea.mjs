@@ -103,6 +103,7 @@ try {
       ignoreFile: 'clients/vscode/.vscodeignore-bundled',
       dependencies: false,
       allowStarActivation: false,
+      allowMissingRepository: true,
     });
   } finally {
     Object.assign(console, keep);
