@@ -74,7 +74,12 @@ const staged = `${exe}.tmp`;
 fs.copyFileSync(process.execPath, staged);
 fs.chmodSync(staged, 0o755);
 if (process.platform === 'darwin') run('codesign', ['--remove-signature', staged]);
-const postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+let postject;
+try {
+  postject = createRequire(import.meta.url).resolve('postject/dist/cli.js');
+} catch {
+  fail('postject (a devDependency) is not installed: run `npm ci`.');
+}
 const macho = process.platform === 'darwin' ? ['--macho-segment-name', 'NODE_SEA'] : [];
 run(process.execPath, [postject, staged, 'NODE_SEA_BLOB', `${work}/blob`, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2', ...macho]);
 if (process.platform === 'darwin') run('codesign', ['--sign', '-', staged]);
