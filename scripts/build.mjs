@@ -1,8 +1,11 @@
 // Bundles the `nhd` command into dist/nhd.js: one file, so an editor or the CLI's auto-start
 // spawns the daemon without resolving hundreds of modules (startup time matters for `nhd status`).
+// `--quiet` (npm run demo, npm pack) prints nothing but warnings and errors.
 import { format } from 'node:util';
 import { build } from 'esbuild';
 import { chmodSync, readFileSync } from 'node:fs';
+
+const quiet = process.argv.includes('--quiet');
 
 await build({
   entryPoints: { nhd: 'clients/cli/index.ts' },
@@ -47,7 +50,11 @@ await build({
 // ... packaged as dist/nhd-vscode-<version>.vsix. The bundle has no dependencies to ship, so vsce
 // looks at no node_modules; it loads lazily, and only here, to keep the rest of the build fast.
 const { createVSIX } = await import('@vscode/vsce');
-// vsce reports on stdout; scripts such as `npm run -s bench -- --json` build first and keep stdout for JSON.
-console.log = console.info = (...args) => process.stderr.write(`${format(...args)}\n`);
+// vsce reports on stdout; scripts such as `npm run -s bench -- --json` build first and keep stdout for
+// JSON. Its report (the file table, "DONE") and its size notes are dropped when quiet; its errors
+// (console.error, or a rejected createVSIX) always show.
+const toStderr = (...args) => process.stderr.write(`${format(...args)}\n`);
+console.log = console.info = quiet ? () => {} : toStderr;
+if (quiet) console.warn = () => {};
 const { version } = JSON.parse(readFileSync('clients/vscode/package.json', 'utf8'));
-await createVSIX({ cwd: 'clients/vscode', packagePath: `dist/nhd-vscode-${version}.vsix`, dependencies: false, allowStarActivation: false });
+await createVSIX({ cwd: 'clients/vscode', packagePath: `dist/nhd-vscode-${version}.vsix`, dependencies: false, allowStarActivation: false, allowMissingRepository: true });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import type { Cluster } from '../../server/ports';
 import { LogTail, StreamAgentLink, type ConnectOptions } from './agentLink';
-import { agentBundlePath } from './localTransport';
+import { agentBundle } from './agentBundle';
 
 export interface ExecTarget {
   context: string;
@@ -22,7 +22,7 @@ export interface ExecAgentOptions extends ConnectOptions {
   node?: string;
   /** Where the bundle goes in the container. */
   directory?: string;
-  /** The bundle to upload; by default the built dist/agent.js. */
+  /** The bundle to upload; by default the built dist/agent.js (or the single executable's asset). */
   bundlePath?: string;
   /** Receives the agent's stderr (its log). */
   onLog?: (text: string) => void;
@@ -36,7 +36,7 @@ const UPLOAD_SCRIPT = 'set -e; mkdir -p "$(dirname "$1")"; t="$1.$$.tmp"; head -
 
 /** Uploads the agent into the container (idempotent) and connects to it. */
 export async function startExecAgent(cluster: Pick<Cluster, 'exec'>, target: ExecTarget, root: string, options: ExecAgentOptions = {}): Promise<StreamAgentLink> {
-  const bundle = fs.readFileSync(options.bundlePath ?? agentBundlePath());
+  const bundle = options.bundlePath ? fs.readFileSync(options.bundlePath) : agentBundle();
   const hash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
   const remotePath = `${options.directory ?? '/tmp/nhd-agent'}/agent-${hash}.js`;
   await upload(cluster, target, remotePath, bundle);

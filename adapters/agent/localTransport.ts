@@ -1,22 +1,10 @@
 /**
- * Runs the sync agent as a local child process, for integration tests and benchmarks: the same
- * bundle and the same framing as in a sidecar, without a cluster.
+ * Runs the sync agent as a local child process: the local side of sendReceive, and integration
+ * tests and benchmarks (the same bundle and the same framing as in a sidecar, without a cluster).
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { agentBundlePath, localAgentCommand } from './agentBundle';
 import { LogTail, StreamAgentLink, type ConnectOptions } from './agentLink';
-
-/**
- * The built agent (dist/agent.js), which the daemon uploads into a sidecar. Bundled into
- * dist/nhd.js this module sits next to it; run from source it is two levels below the repository.
- */
-export function agentBundlePath(): string {
-  const candidates = [path.join(__dirname, 'agent.js'), path.resolve(__dirname, '../../dist/agent.js')];
-  const found = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!found) throw new Error(`The sync agent bundle was not found (looked at ${candidates.join(', ')}); run \`npm run build\`.`);
-  return found;
-}
 
 export interface LocalAgentOptions extends ConnectOptions {
   /** Receives the agent's stderr (its log); by default it is dropped. */
@@ -33,11 +21,12 @@ export interface LocalAgent {
   pid: number;
 }
 
-/** Starts `node dist/agent.js --root <root>` and connects to it. */
+/** Starts `node dist/agent.js --root <root>` (or the single executable as the agent) and connects to it. */
 export async function startLocalAgent(root: string, options: LocalAgentOptions = {}): Promise<LocalAgent> {
-  const child = spawn(options.node ?? process.execPath, [agentBundlePath(), '--root', root], {
+  const agent = options.node ? { command: options.node, args: [agentBundlePath(), '--root', root], env: {} } : localAgentCommand(root);
+  const child = spawn(agent.command, agent.args, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...options.env },
+    env: { ...process.env, ...agent.env, ...options.env },
   });
   const tail = new LogTail();
   child.stderr.setEncoding('utf8');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { isSea } from 'node:sea';
 import {
   CancellationTokenSource,
   ProgressType,
@@ -136,9 +137,7 @@ export async function tryConnect(socketPath: string): Promise<net.Socket | undef
 export async function startDaemon(paths: NhdPaths): Promise<net.Socket> {
   fs.mkdirSync(path.dirname(paths.logFile), { recursive: true, mode: 0o700 });
   const stderr = fs.openSync(paths.logFile, 'a', 0o600);
-  const script = process.argv[1];
-  if (!script) throw new Error('Cannot tell which script runs nhd, so the daemon cannot be started.');
-  const child = spawn(process.execPath, [script, 'serve', '--listen', paths.socketPath, '--idle-timeout', String(AUTO_IDLE_TIMEOUT_SECONDS)], {
+  const child = spawn(process.execPath, [...selfArgs(), 'serve', '--listen', paths.socketPath, '--idle-timeout', String(AUTO_IDLE_TIMEOUT_SECONDS)], {
     detached: true,
     stdio: ['ignore', 'ignore', stderr],
     env: process.env,
@@ -156,6 +155,17 @@ export async function startDaemon(paths: NhdPaths): Promise<net.Socket> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`The nhd daemon did not start listening on ${paths.socketPath}; see ${paths.logFile}.`);
+}
+
+/**
+ * The arguments before nhd's own that run this nhd again with process.execPath: the script under
+ * node (a checkout, an npm install), nothing for the single executable, which is nhd itself.
+ */
+export function selfArgs(): string[] {
+  if (isSea()) return [];
+  const script = process.argv[1];
+  if (!script) throw new Error('Cannot tell which script runs nhd, so the daemon cannot be started.');
+  return [script];
 }
 
 /** The CLI's KUBECONFIG, with relative paths made absolute, for a daemon started elsewhere. */

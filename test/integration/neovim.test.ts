@@ -5,6 +5,24 @@ import { describe, expect, it } from 'vitest';
 import { NHD, REPO, nhdEnv, tempHome } from '../harness/daemon';
 
 /**
+ * A bin directory as `npm install -g` makes it (nhd, a link to the bundle) first on PATH, then the
+ * directory of a Node ≥ 22 for its `#!/usr/bin/env node`, then the rest of PATH.
+ */
+function pathWithNhd(home: string): string {
+  const bin = path.join(home, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.symlinkSync(NHD, path.join(bin, 'nhd'));
+  return [bin, path.dirname(process.execPath), process.env['PATH']].join(path.delimiter);
+}
+
+/** The plugin's `nhd serve --remote=auto` started a shared daemon under this NHD_HOME; end it. */
+function stopSharedDaemon(home: string): void {
+  const status = spawnSync(process.execPath, [NHD, 'status', '--json'], { env: nhdEnv(home), encoding: 'utf8' });
+  expect(status.status, status.stderr).toBe(0);
+  process.kill((JSON.parse(status.stdout) as { pid: number }).pid);
+}
+
+/**
  * A real editor: Debian's Neovim (0.7.2) headless, with its built-in LSP client and no plugins.
  * .ci/run installs it; a missing nvim fails this test rather than skipping it.
  */
@@ -28,7 +46,7 @@ describe('Neovim', () => {
     expect(result.stdout).toMatch(/ok: nhd\.config\.validate authors/);
   });
 
-  it('runs the plugin (clients/neovim): setup, :Nhd completion, statusline, commands and errors through the daemon, nvim-dap', () => {
+  it('runs the plugin (clients/neovim) with its default command, nhd from PATH: setup, :Nhd completion, statusline, commands and errors through the daemon, nvim-dap', () => {
     const home = tempHome();
     const dir = path.join(home, 'svc', '.nocalhost');
     fs.mkdirSync(dir, { recursive: true });
@@ -41,8 +59,9 @@ describe('Neovim', () => {
       encoding: 'utf8',
       timeout: 90_000,
       cwd: home,
-      env: { ...nhdEnv(home), NHD_NODE: process.execPath, NHD_SCRIPT: NHD, NHD_PLUGIN_DIR: path.join(REPO, 'clients/neovim'), NHD_CONFIG_FILE: configFile, NHD_FAKE_KUBECONFIG: kubeconfig, KUBECONFIG: '' },
+      env: { ...nhdEnv(home), PATH: pathWithNhd(home), NHD_PLUGIN_DIR: path.join(REPO, 'clients/neovim'), NHD_CONFIG_FILE: configFile, NHD_FAKE_KUBECONFIG: kubeconfig, KUBECONFIG: '' },
     });
+    stopSharedDaemon(home);
     expect(result.stderr, result.stdout).not.toMatch(/FAIL/);
     expect(result.status).toBe(0);
     for (const line of ['plugin loads', 'completion ', 'statusline with no session: nhd', 'nhd.status through executeCommand', ':Nhd status shows the log path', 'daemon error as a message', ':Nhd sync status with no session', ':Nhd logs buffer', '$/progress received', 'statusline follows nhd/sync/didChange', 'dev config buffer diagnostics', 'nvim-dap adapter', 'client stopped']) {

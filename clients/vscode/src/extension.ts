@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { NhdInitializationOptions, NhdServerCapabilities } from '../../../protocol';
-import { resolveNhdExecutable, spawnEnv, type NhdExecutable } from './client/executable';
+import { bundledExecutable, resolveNhdExecutable, spawnEnv, type NhdExecutable } from './client/executable';
 import { NhdClient } from './client/nhdClient';
 import { WorkloadModel } from './client/workloadModel';
 import { registerCommands } from './ui/commands';
@@ -42,14 +42,24 @@ export function initializationOptions(s: NhdSettings, env: NodeJS.ProcessEnv = p
 
 let languageClient: LanguageClient | undefined;
 
+/** How the executable was found, as the output channel says it. */
+const FOUND: Record<NhdExecutable['source'], string> = {
+  setting: 'found by the nhd.path setting',
+  path: 'found on PATH',
+  workspace: "found in the workspace's node_modules/.bin",
+  bundled: 'the one inside the extension',
+  fallback: 'found nowhere: trying PATH',
+};
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('nhd', { log: true });
+  const bundled = bundledExecutable(context.extensionPath, String((context.extension.packageJSON as { version?: unknown }).version));
   const executable = (): NhdExecutable =>
-    resolveNhdExecutable({ setting: readSettings().path, pathEnv: process.env['PATH'], workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) });
+    resolveNhdExecutable({ setting: readSettings().path, pathEnv: process.env['PATH'], workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath), bundled });
 
   const serverOptions: ServerOptions = async () => {
     const exe = executable();
-    output.appendLine(`nhd: starting ${exe.command} serve --remote=auto (found ${exe.source === 'setting' ? 'by the nhd.path setting' : exe.source === 'path' ? 'on PATH' : exe.source === 'workspace' ? "in the workspace's node_modules/.bin" : 'nowhere: trying PATH'})`);
+    output.appendLine(`nhd: starting ${exe.command} serve --remote=auto (${FOUND[exe.source]})`);
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? os.homedir();
     const child = spawn(exe.command, ['serve', '--remote=auto'], { cwd, env: spawnEnv(process.env, exe), shell: process.platform === 'win32' && /\.cmd$/i.test(exe.command) });
     await new Promise<void>((resolve, reject) => {

@@ -2,8 +2,6 @@
 -- completes :Nhd, reports an empty statusline, reaches the daemon through workspace/executeCommand,
 -- turns the daemon's errors into messages, attaches to a dev config buffer, shows progress and
 -- registers an nvim-dap adapter. Prints "ok: ..." lines; exits non-zero (:cq) on failure.
-local node = os.getenv('NHD_NODE')
-local script = os.getenv('NHD_SCRIPT')
 local plugin_dir = os.getenv('NHD_PLUGIN_DIR')
 local config_file = os.getenv('NHD_CONFIG_FILE')
 local kubeconfig = os.getenv('NHD_FAKE_KUBECONFIG')
@@ -51,8 +49,9 @@ local success, err = pcall(function()
   check(nhd.statusline() == '', 'statusline before start: ' .. vim.inspect(nhd.statusline()))
   check(nhd.setup_dap() == false, 'setup_dap without nvim-dap should return false')
 
-  nhd.setup({ cmd = { node, script, 'serve' }, kubeconfig = kubeconfig, namespace = 'nvim-test' })
-  check(vim.deep_equal(nhd.cli(), { node, script }), 'cli prefix: ' .. vim.inspect(nhd.cli()))
+  -- No cmd: the default, `nhd serve --remote=auto`, with nhd found on PATH as an npm install puts it there.
+  nhd.setup({ kubeconfig = kubeconfig, namespace = 'nvim-test' })
+  check(vim.deep_equal(nhd.cli(), { 'nhd' }), 'cli prefix: ' .. vim.inspect(nhd.cli()))
 
   -- Completion (no daemon needed; workload names come only from a cluster).
   local subs = vim.fn.getcompletion('Nhd ', 'cmdline')
@@ -137,7 +136,7 @@ local success, err = pcall(function()
   package.loaded['dap'] = { adapters = {}, configurations = {} }
   check(nhd.setup_dap() == true, 'setup_dap with nvim-dap returned false')
   local dap = require('dap')
-  check(dap.adapters.nhd.type == 'executable' and dap.adapters.nhd.command == node, 'dap adapter: ' .. vim.inspect(dap.adapters.nhd))
+  check(dap.adapters.nhd.type == 'executable' and dap.adapters.nhd.command == 'nhd', 'dap adapter: ' .. vim.inspect(dap.adapters.nhd))
   check(dap.adapters.nhd.args[#dap.adapters.nhd.args] == 'dap', 'dap adapter args: ' .. vim.inspect(dap.adapters.nhd.args))
   local go = dap.configurations.go[1]
   check(go.type == 'nhd' and go.request == 'attach' and go.namespace == 'nvim-test' and go.language == 'go', 'dap configuration: ' .. vim.inspect(go))

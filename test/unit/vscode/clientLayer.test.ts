@@ -1,6 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatReload, formatRunChange, formatSyncDetails } from '../../../clients/vscode/src/client/format';
-import { resolveNhdExecutable, spawnEnv } from '../../../clients/vscode/src/client/executable';
+import { bundledExecutable, compareVersions, resolveNhdExecutable, spawnEnv } from '../../../clients/vscode/src/client/executable';
 import { progressAdapter, type ProgressStep } from '../../../clients/vscode/src/client/progress';
 import { parsePortPair, parseWorkload } from '../../../clients/vscode/src/client/workloadRef';
 import type { RunInfo } from '../../../protocol';
@@ -43,6 +46,40 @@ describe('the extension client layer', () => {
     expect(ws).toEqual({ command: '/ws/node_modules/.bin/nhd', pathPrepend: '/ws/node_modules/.bin', source: 'workspace' });
     expect(spawnEnv({ PATH: '/usr/bin', HOME: '/h' }, ws, ':')).toEqual({ PATH: '/ws/node_modules/.bin:/usr/bin', HOME: '/h' });
     expect(resolveNhdExecutable({ setting: '', pathEnv: '', workspaceFolders: [], isExecutable: exists([]) })).toEqual({ command: 'nhd', source: 'fallback' });
+  });
+
+  it('prefers the executable inside a platform-specific .vsix unless nhd.path is set or PATH (or the workspace) has a newer nhd', () => {
+    const bundled = { command: '/ext/dist/bin/nhd', version: '0.2.0' };
+    const versions: Record<string, string | undefined> = { '/usr/local/bin/nhd': '0.1.9', '/opt/new/nhd': '0.3.0-rc.1', '/ws/node_modules/.bin/nhd': '0.2.1', '/broken/nhd': undefined };
+    const asked: string[] = [];
+    const versionOf = (exe: { command: string }) => (asked.push(exe.command), versions[exe.command]);
+    const all = (f: string) => f in versions;
+    const find = (pathEnv: string, workspaceFolders: string[] = []) => resolveNhdExecutable({ setting: '', pathEnv, workspaceFolders, platform: 'linux', isExecutable: all, bundled, versionOf });
+    expect(find('/usr/local/bin')).toEqual({ command: '/ext/dist/bin/nhd', source: 'bundled' });
+    expect(find('/broken:/usr/local/bin:/opt/new')).toEqual({ command: '/opt/new/nhd', source: 'path' });
+    expect(find('/usr/local/bin', ['/ws'])).toEqual({ command: '/ws/node_modules/.bin/nhd', pathPrepend: '/ws/node_modules/.bin', source: 'workspace' });
+    expect(find('')).toEqual({ command: '/ext/dist/bin/nhd', source: 'bundled' });
+    expect(resolveNhdExecutable({ setting: '/my/nhd', pathEnv: '/opt/new', workspaceFolders: [], isExecutable: all, bundled, versionOf })).toEqual({ command: '/my/nhd', source: 'setting' });
+    expect(asked).toEqual(['/usr/local/bin/nhd', '/broken/nhd', '/usr/local/bin/nhd', '/opt/new/nhd', '/usr/local/bin/nhd', '/ws/node_modules/.bin/nhd']);
+  });
+
+  it('compares versions as semver does for releases and prereleases', () => {
+    expect(compareVersions('0.10.0', '0.9.9')).toBeGreaterThan(0);
+    expect(compareVersions('1.0.0', '1.0.0')).toBe(0);
+    expect(compareVersions('v1.2.3', '1.2.3')).toBe(0);
+    expect(compareVersions('1.0.0-rc.1', '1.0.0')).toBeLessThan(0);
+    expect(compareVersions('1.0.0', '1.0.0-rc.1')).toBeGreaterThan(0);
+    expect(compareVersions('1.0.0-rc.1', '1.0.0-rc.2')).toBeLessThan(0);
+  });
+
+  it('finds the executable a platform-specific .vsix carries and makes it executable again', () => {
+    const ext = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-ext-'));
+    expect(bundledExecutable(ext, '0.1.0', 'linux')).toBeUndefined();
+    fs.mkdirSync(path.join(ext, 'dist', 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(ext, 'dist', 'bin', 'nhd'), '#!/bin/sh\n', { mode: 0o644 });
+    expect(bundledExecutable(ext, '0.1.0', 'linux')).toEqual({ command: path.join(ext, 'dist', 'bin', 'nhd'), version: '0.1.0' });
+    expect(fs.statSync(path.join(ext, 'dist', 'bin', 'nhd')).mode & 0o111).toBe(0o111);
+    fs.rmSync(ext, { recursive: true, force: true });
   });
 
   it("says what a run did, as nhd run does", () => {
