@@ -72,17 +72,18 @@ class Context {
     while (e > s + 1 && /\s/.test(r.text[e - 1] ?? '')) e--;
     const atEof = span[0] >= n;
     const last = Math.min(Math.max(e - 1, s), n - 1);
-    const point = (i: number): boolean => r.anchorStart[i] === r.anchorEnd[i];
+    const first = r.sourceOf(s);
+    const final = r.sourceOf(last);
     // A copied character maps to itself; a generated one to its expression (see template.ts).
-    let start = r.anchorStart[s] ?? 0;
-    let end = point(last) ? (r.anchorStart[last] ?? 0) + (e > s ? 1 : 0) : (r.anchorEnd[last] ?? 0);
+    let start = first.anchorStart;
+    let end = final.anchorStart === final.anchorEnd ? final.anchorStart + (e > s ? 1 : 0) : final.anchorEnd;
     if (atEof) start = end = main.text.length;
     if (end < start) end = start;
     const result: { range: Range; origin?: SourceRef } = { range: main.range(start, end) };
-    const file = r.file[s] ?? 0;
+    const file = first.file;
     if (file !== 0 && !atEof) {
-      const os = r.off[s] ?? 0;
-      const oe = (r.file[last] ?? 0) === file ? (r.off[last] ?? os) + (e > s ? 1 : 0) : os;
+      const os = first.off;
+      const oe = final.file === file ? final.off + (e > s ? 1 : 0) : os;
       result.origin = { fileName: this.fileName(file), range: this.index(file).range(os, Math.max(os, oe)) };
     }
     return result;
@@ -111,12 +112,26 @@ class Context {
 
   /** The file a rendered offset came from (for paths relative to it). */
   fileAt(offset: number): string {
-    return this.fileName(this.rendered.file[Math.min(offset, this.rendered.text.length - 1)] ?? 0);
+    return this.fileName(this.rendered.sourceOf(Math.min(offset, this.rendered.text.length - 1)).file);
   }
 }
 
+/**
+ * Limits on one config, far beyond real ones (Nocalhost's bookinfo config is 10 KB with 6 services),
+ * so that any input costs bounded time and memory: the text, what templating makes of it, the
+ * services in it and the containers of one service. docs/config.md lists them.
+ */
+export const CONFIG_LIMITS = { textBytes: 256 * 1024, renderedChars: 512 * 1024, flowNesting: 64, services: 1000, containersPerService: 100 } as const;
+
 /** Parses a dev config in any of its forms. Never throws: problems become diagnostics. */
 export function parseDevConfig(input: DevConfigInput): DevConfigResult {
+  if (input.text.length > CONFIG_LIMITS.textBytes) {
+    return tooLarge(`the config is ${input.text.length} characters long; nhd reads configs of up to ${CONFIG_LIMITS.textBytes} (256 KiB). Trim it`);
+  }
+  const depth = flowDepth(input.text);
+  if (depth > CONFIG_LIMITS.flowNesting) {
+    return tooLarge(`the config nests [ ] and { } ${depth} levels deep; nhd reads up to ${CONFIG_LIMITS.flowNesting}`);
+  }
   try {
     // A dev config never has apiVersion and kind at its top, so 'file' input that has them is manifests.
     const form = input.form === 'annotation' || input.form === 'manifest' ? input.form : looksLikeManifest(input.text) ? 'manifest' : 'file';
@@ -127,6 +142,36 @@ export function parseDevConfig(input: DevConfigInput): DevConfigResult {
     const message = err instanceof Error ? err.message : String(err);
     return { services: [], diagnostics: [{ severity: 'error', code: 'internal-error', message: `internal error while reading the config: ${message}`, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] };
   }
+}
+
+/**
+ * The deepest nesting of YAML flow collections (`[`, `{`) outside quotes and comments: the YAML
+ * parser recurses per level, so a deep one would exhaust the stack. Block nesting needs a line per
+ * level and is bounded by the size limit.
+ */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (c === '\n') quote = ''; // A quote left open (an apostrophe in a plain scalar) ends with its line.
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (c === '[' || c === '{') max = Math.max(max, ++depth);
+    else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return max;
+}
+
+function tooLarge(message: string): DevConfigResult {
+  return { services: [], diagnostics: [{ severity: 'error', code: 'config-too-large', message, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] };
 }
 
 function looksLikeManifest(text: string): boolean {
@@ -158,13 +203,17 @@ function preScanEnvFile(input: DevConfigInput, diagnostics: ConfigDiagnostic[]):
 
 function parseConfigText(input: DevConfigInput, form: 'file' | 'annotation'): DevConfigResult {
   const early: ConfigDiagnostic[] = [];
-  const fallbackEnv = form === 'file' ? preScanEnvFile(input, early) : undefined;
+  // Only a config that names an envFile pays for the extra parse.
+  const fallbackEnv = form === 'file' && input.text.includes('envFile') ? preScanEnvFile(input, early) : undefined;
   const rendered = renderTemplate(input.text, {
     fileName: input.fileName,
     env: input.env ?? {},
     ...(fallbackEnv ? { fallbackEnv } : {}),
     readFile: input.readFile,
   });
+  if (rendered.text.length > CONFIG_LIMITS.renderedChars) {
+    return tooLarge(`templating made the config ${rendered.text.length} characters long (includes and variables); nhd reads up to ${CONFIG_LIMITS.renderedChars}`);
+  }
   const ctx = new Context(input, rendered);
   ctx.diagnostics.push(...early);
   const mainIdx = new LineIndex(input.text);
@@ -493,6 +542,11 @@ function toServices(ctx: Context, items: unknown[], form: 'file' | 'annotation',
 
 function toServiceList(ctx: Context, items: unknown[], form: 'file' | 'annotation', single: boolean): ServiceConfig[] {
   const out: { svc: ServiceConfig; span: Span }[] = [];
+  if (items.length > CONFIG_LIMITS.services) {
+    const over = items[CONFIG_LIMITS.services];
+    ctx.report('error', 'too-many-entries', `the config has ${items.length} services; nhd reads the first ${CONFIG_LIMITS.services}`, isWalked(over) ? over[SPAN] : [0, 0]);
+    items = items.slice(0, CONFIG_LIMITS.services);
+  }
   for (const item of items) {
     if (!isWalked(item)) continue;
     const svc = toService(ctx, item, form, single);
@@ -548,7 +602,13 @@ function toService(ctx: Context, o: Walked, form: 'file' | 'annotation', single:
 
   const containers: ContainerConfig[] = [];
   const seen = new Map<string, Span>();
-  for (const c of objs(o, 'containers')) {
+  let entries = objs(o, 'containers');
+  if (entries.length > CONFIG_LIMITS.containersPerService) {
+    const over = entries[CONFIG_LIMITS.containersPerService]!;
+    ctx.report('error', 'too-many-entries', `service "${name}" has ${entries.length} containers; nhd reads the first ${CONFIG_LIMITS.containersPerService}`, over[SPAN]);
+    entries = entries.slice(0, CONFIG_LIMITS.containersPerService);
+  }
+  for (const c of entries) {
     const container = toContainer(ctx, c);
     const cname = container.name;
     const earlier = seen.get(cname);

@@ -28,11 +28,8 @@ export interface RenderResult {
   text: string;
   /** Index 0 is the main file; others are included files. */
   files: { fileName: string; text: string }[];
-  /** Per output character: file index, offset in that file, and anchor span in the main text. */
-  file: Int32Array;
-  off: Int32Array;
-  anchorStart: Int32Array;
-  anchorEnd: Int32Array;
+  /** Where output character `i` came from: its file index, its offset in that file, and its anchor span in the main text. */
+  sourceOf(i: number): { file: number; off: number; anchorStart: number; anchorEnd: number };
   diagnostics: TemplateDiagnostic[];
 }
 
@@ -44,19 +41,74 @@ export interface RenderOptions {
   readFile?: ((absPath: string) => string | undefined) | undefined;
 }
 
+/** Deepest nesting of `${...}` inside defaults and of includes: far beyond real configs, and it bounds the work. */
+export const MAX_TEMPLATE_DEPTH = 32;
+
+/**
+ * A run of output characters that map alike: copied characters advance through their source
+ * (`step` 1), characters a variable produced all map to its expression (`step` 0). The source map
+ * is one entry per run, not per character, so rendering is linear in the text with a small constant.
+ */
+interface Run {
+  out: number;
+  len: number;
+  file: number;
+  off: number;
+  /** 1: the offset advances with the output; 0: every character maps to `off`. */
+  offStep: 0 | 1;
+  aS: number;
+  aE: number;
+  /** 1: the anchor is the character's own offset in the main text (a copied main-text character). */
+  anchorStep: 0 | 1;
+}
+
 class Builder {
-  chars: string[] = [];
-  file: number[] = [];
-  off: number[] = [];
-  aS: number[] = [];
-  aE: number[] = [];
-  push(ch: string, file: number, off: number, aS: number, aE: number): void {
-    this.chars.push(ch);
-    this.file.push(file);
-    this.off.push(off);
-    this.aS.push(aS);
-    this.aE.push(aE);
+  private readonly parts: string[] = [];
+  readonly runs: Run[] = [];
+  length = 0;
+
+  /** Appends `text` with the mapping of `run` (its `out` and `len` are filled in here). */
+  push(text: string, run: Omit<Run, 'out' | 'len'>): void {
+    if (text.length === 0) return;
+    const last = this.runs[this.runs.length - 1];
+    const continues =
+      last !== undefined &&
+      last.file === run.file &&
+      last.offStep === run.offStep &&
+      last.anchorStep === run.anchorStep &&
+      last.off + last.offStep * last.len === run.off &&
+      last.aS + last.anchorStep * last.len === run.aS &&
+      (run.anchorStep === 1 || last.aE === run.aE);
+    if (continues) last.len += text.length;
+    else this.runs.push({ ...run, out: this.length, len: text.length });
+    this.parts.push(text);
+    this.length += text.length;
   }
+
+  text(): string {
+    const joined = this.parts.join('');
+    this.parts.length = 0;
+    this.parts.push(joined);
+    return joined;
+  }
+}
+
+/** The mapping of output character `k` of `run`. */
+function sourceIn(run: Run, k: number): { file: number; off: number; anchorStart: number; anchorEnd: number } {
+  const anchorStart = run.aS + run.anchorStep * k;
+  return { file: run.file, off: run.off + run.offStep * k, anchorStart, anchorEnd: run.anchorStep ? anchorStart : run.aE };
+}
+
+/** Finds the run holding output offset `i` (binary search; runs are ordered by `out`). */
+function runAt(runs: Run[], i: number): Run | undefined {
+  let lo = 0;
+  let hi = runs.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (runs[mid]!.out <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return runs[lo];
 }
 
 const identChar = /[A-Za-z0-9_]/;
@@ -81,22 +133,24 @@ export function renderTemplate(text: string, opts: RenderOptions): RenderResult 
   };
 
   // Renders frame.text[from, to) into `out`, every character anchored to its own offset (or the frame's anchor).
-  const renderRange = (frame: Frame, from: number, to: number, out: Builder): void => {
+  const renderRange = (frame: Frame, from: number, to: number, out: Builder, depth: number): void => {
     const t = frame.text;
-    const lit = (i: number): void => {
+    const comments = new CommentFinder(t);
+    const lit = (start: number, end: number): void => {
       const a = frame.anchor;
-      out.push(t[i] ?? '', frame.fileIdx, i, a ? a[0] : i, a ? a[1] : i);
+      out.push(t.slice(start, end), { file: frame.fileIdx, off: start, offStep: 1, aS: a ? a[0] : start, aE: a ? a[1] : start, anchorStep: a ? 0 : 1 });
     };
     const synth = (s: string, exprStart: number, exprEnd: number): void => {
       const a = frame.anchor ?? [exprStart, exprEnd];
-      for (const ch of s) for (let k = 0; k < ch.length; k++) out.push(ch[k] ?? '', frame.fileIdx, exprStart, a[0], a[1]);
+      out.push(s, { file: frame.fileIdx, off: exprStart, offStep: 0, aS: a[0], aE: a[1], anchorStep: 0 });
     };
     let i = from;
     while (i < to) {
-      const ch = t[i];
-      if (ch !== '$') {
-        lit(i);
-        i++;
+      if (t[i] !== '$') {
+        const next = t.indexOf('$', i);
+        const end = next < 0 || next > to ? to : next;
+        lit(i, end);
+        i = end;
         continue;
       }
       const next = t[i + 1];
@@ -111,38 +165,43 @@ export function renderTemplate(text: string, opts: RenderOptions): RenderResult 
         while (j < to && identChar.test(t[j] ?? '')) j++;
         const name = t.slice(i + 1, j);
         if (name === '_') {
-          lit(i);
+          lit(i, i + 1);
           i++;
           continue;
         }
         const value = lookup(name);
-        if (value === undefined && !inComment(t, i))
+        if (value === undefined && !comments.inComment(i))
           report(frame, 'warning', 'undefined-variable', `$${name} is not set and becomes empty (write $$ for a literal $)`, i, j);
         synth(value ?? '', i, j);
         i = j;
         continue;
       }
       if (next !== '{') {
-        lit(i);
+        lit(i, i + 1);
         i++;
         continue;
       }
       const expr = parseExpression(t, i, to);
       if (typeof expr === 'string') {
-        if (!inComment(t, i)) report(frame, 'error', 'template-syntax', expr, i, Math.min(to, lineEnd(t, i)));
-        lit(i);
+        if (!comments.inComment(i)) report(frame, 'error', 'template-syntax', expr, i, Math.min(to, lineEnd(t, i)));
+        lit(i, i + 1);
         i++;
         continue;
       }
+      if (depth >= MAX_TEMPLATE_DEPTH) {
+        report(frame, 'error', 'template-too-deep', `templates nest more than ${MAX_TEMPLATE_DEPTH} levels deep here; nhd stops expanding them`, i, expr.end);
+        i = expr.end;
+        continue;
+      }
       if (expr.name === '_INCLUDE_') {
-        renderInclude(frame, expr, out);
+        renderInclude(frame, expr, out, depth + 1);
       } else {
         const value = lookup(expr.name);
         let result: string;
-        const def = (): string => renderString(frame, expr.argStart, expr.argEnd);
+        const def = (): string => renderString(frame, expr.argStart, expr.argEnd, depth + 1);
         switch (expr.op) {
           case '':
-            if (value === undefined && !inComment(t, i)) report(frame, 'warning', 'undefined-variable', `\${${expr.name}} is not set and becomes empty`, i, expr.end);
+            if (value === undefined && !comments.inComment(i)) report(frame, 'warning', 'undefined-variable', `\${${expr.name}} is not set and becomes empty`, i, expr.end);
             result = value ?? '';
             break;
           case ':-':
@@ -164,14 +223,14 @@ export function renderTemplate(text: string, opts: RenderOptions): RenderResult 
     }
   };
 
-  const renderString = (frame: Frame, from: number, to: number): string => {
+  const renderString = (frame: Frame, from: number, to: number, depth: number): string => {
     const b = new Builder();
-    renderRange(frame, from, to, b);
-    return b.chars.join('');
+    renderRange(frame, from, to, b, depth);
+    return b.text();
   };
 
-  const renderInclude = (frame: Frame, expr: Expression, out: Builder): void => {
-    const spec = renderString(frame, expr.argStart, expr.argEnd);
+  const renderInclude = (frame: Frame, expr: Expression, out: Builder, depth: number): void => {
+    const spec = renderString(frame, expr.argStart, expr.argEnd, depth);
     const parsed = parseIncludeSpec(spec);
     if (typeof parsed === 'string') {
       report(frame, 'error', 'invalid-include', parsed, expr.start, expr.end);
@@ -191,33 +250,36 @@ export function renderTemplate(text: string, opts: RenderOptions): RenderResult 
     files.push({ fileName: abs, text: content });
     const child: Frame = { fileIdx: files.length - 1, text: content, anchor: frame.anchor ?? [expr.start, expr.end], stack: [...frame.stack, abs] };
     const inner = new Builder();
-    renderRange(child, 0, content.length, inner);
+    renderRange(child, 0, content.length, inner, depth);
+    const innerText = inner.text();
     const [aS, aE] = child.anchor ?? [expr.start, expr.end];
-    const indent = parsed.indent;
-    const multiLine = inner.chars.includes('\n');
-    const pushIndent = (): void => {
-      for (let k = 0; k < indent; k++) out.push(' ', frame.fileIdx, expr.start, aS, aE);
-    };
-    if (multiLine) {
-      out.push('\n', frame.fileIdx, expr.start, aS, aE);
-      pushIndent();
-    }
-    for (let k = 0; k < inner.chars.length; k++) {
-      const c = inner.chars[k] ?? '';
-      out.push(c, inner.file[k] ?? 0, inner.off[k] ?? 0, inner.aS[k] ?? aS, inner.aE[k] ?? aE);
-      if (c === '\n') pushIndent();
+    const indentation = ' '.repeat(parsed.indent);
+    const generated = { file: frame.fileIdx, off: expr.start, offStep: 0, aS, aE, anchorStep: 0 } as const;
+    if (innerText.includes('\n')) out.push('\n' + indentation, generated);
+    // Copy the inner runs, each line followed by the indentation (nindent indents every line).
+    for (const run of inner.runs) {
+      let k = 0;
+      while (k < run.len) {
+        const newline = innerText.indexOf('\n', run.out + k);
+        const stop = newline < 0 || newline >= run.out + run.len ? run.len : newline - run.out + 1;
+        const at = sourceIn(run, k);
+        out.push(innerText.slice(run.out + k, run.out + stop), { file: at.file, off: at.off, offStep: run.offStep, aS: at.anchorStart, aE: run.anchorStep ? at.anchorStart : run.aE, anchorStep: run.anchorStep });
+        if (stop < run.len || innerText[run.out + stop - 1] === '\n') out.push(indentation, generated);
+        k = stop;
+      }
     }
   };
 
   const out = new Builder();
-  renderRange({ fileIdx: 0, text, anchor: null, stack: [path.resolve(opts.fileName)] }, 0, text.length, out);
+  renderRange({ fileIdx: 0, text, anchor: null, stack: [path.resolve(opts.fileName)] }, 0, text.length, out, 0);
+  const runs = out.runs;
   return {
-    text: out.chars.join(''),
+    text: out.text(),
     files,
-    file: Int32Array.from(out.file),
-    off: Int32Array.from(out.off),
-    anchorStart: Int32Array.from(out.aS),
-    anchorEnd: Int32Array.from(out.aE),
+    sourceOf: (i) => {
+      const run = runAt(runs, i);
+      return run ? sourceIn(run, Math.min(Math.max(0, i - run.out), run.len - 1)) : { file: 0, off: 0, anchorStart: 0, anchorEnd: 0 };
+    },
     diagnostics,
   };
 }
@@ -232,17 +294,36 @@ interface Expression {
 }
 
 /**
- * Whether offset i is inside a YAML comment: after a `#` that starts the line or follows a space,
+ * Whether an offset is inside a YAML comment: after a `#` that starts the line or follows a space,
  * with no quote before it on the line (a heuristic, good enough to keep warnings off comments).
+ * Each line is scanned once, however many offsets on it are asked about.
  */
-function inComment(t: string, i: number): boolean {
-  const start = t.lastIndexOf('\n', i - 1) + 1;
-  for (let k = start; k < i; k++) {
-    const c = t[k];
-    if (c === '"' || c === "'") return false;
-    if (c === '#' && (k === start || t[k - 1] === ' ' || t[k - 1] === '\t')) return true;
+class CommentFinder {
+  private lineStart = -1;
+  private lineEnd = -1;
+  /** Where the current line's comment starts, or Infinity when it has none. */
+  private commentAt = Infinity;
+
+  constructor(private readonly t: string) {}
+
+  inComment(i: number): boolean {
+    if (i < this.lineStart || i > this.lineEnd) {
+      const start = this.t.lastIndexOf('\n', i - 1) + 1;
+      const end = lineEnd(this.t, start);
+      this.lineStart = start;
+      this.lineEnd = end;
+      this.commentAt = Infinity;
+      for (let k = start; k < end; k++) {
+        const c = this.t[k];
+        if (c === '"' || c === "'") break;
+        if (c === '#' && (k === start || this.t[k - 1] === ' ' || this.t[k - 1] === '\t')) {
+          this.commentAt = k;
+          break;
+        }
+      }
+    }
+    return i > this.commentAt;
   }
-  return false;
 }
 
 function lineEnd(t: string, i: number): number {

@@ -10,8 +10,10 @@ import { RpcErrorCode } from '../../protocol';
  * input and keep going. This reader reports every problem through `onBadInput` so the connection
  * can send a JSON-RPC error, and it keeps the stream in sync where the framing allows:
  * - invalid JSON or a message that is not JSON-RPC: an error, the next message is read as usual;
- * - a message over `maxMessageBytes`: its body is skipped unread, an error, and reading goes on;
- * - a malformed header: an error and `fatal`, because the next frame's start cannot be found.
+ * - a message over `maxMessageBytes`: an error as soon as its header is read (not after its body),
+ *   then the body is skipped unread and reading goes on;
+ * - a malformed header (a bad or conflicting Content-Length, lines not ended by `\r\n`): an error
+ *   and `fatal`, as soon as it can be seen, because the next frame's start cannot be found.
  */
 export interface BadInput {
   code: number;
@@ -75,7 +77,6 @@ export class GuardedMessageReader extends AbstractMessageReader {
       const skipped = Math.min(this.skipping, chunk.length);
       this.skipping -= skipped;
       chunk = chunk.subarray(skipped);
-      if (this.skipping === 0) this.reportOversized();
       if (chunk.length === 0) return;
     }
     this.chunks.push(chunk);
@@ -90,6 +91,12 @@ export class GuardedMessageReader extends AbstractMessageReader {
     if (this.bodyLength < 0) {
       const all = this.peekAll();
       const end = all.indexOf(HEADER_END);
+      // A line feed without its carriage return (`\n\n` after the header) would otherwise wait for 8 KiB in silence.
+      const bare = bareLineFeed(all, end < 0 ? all.length : end);
+      if (bare >= 0) {
+        this.fatal('Header lines must end with \\r\\n; found a \\n without \\r.');
+        return false;
+      }
       if (end < 0) {
         if (all.length > MAX_HEADER_BYTES) this.fatal('The message header is longer than 8 KiB or has no blank line after it.');
         return false;
@@ -98,11 +105,12 @@ export class GuardedMessageReader extends AbstractMessageReader {
       if (length === undefined) return false;
       this.consume(end + HEADER_END.length);
       if (length > this.options.maxMessageBytes) {
+        // Answer now: a client that declares 1 GB and sends 30 bytes must not wait for the skip.
         this.skippedLength = length;
+        this.reportOversized();
         const available = Math.min(length, this.buffered);
         this.consume(available);
         this.skipping = length - available;
-        if (this.skipping === 0) this.reportOversized();
         return this.buffered > 0;
       }
       this.bodyLength = length;
@@ -124,6 +132,7 @@ export class GuardedMessageReader extends AbstractMessageReader {
       const value = line.slice(colon + 1).trim();
       if (name === 'content-length') {
         if (!/^\d{1,15}$/.test(value)) return this.fatal(`Content-Length must be a non-negative integer, got ${JSON.stringify(value)}.`);
+        if (length !== undefined && length !== Number(value)) return this.fatal(`Two Content-Length headers disagree (${length} and ${value}).`);
         length = Number(value);
       } else if (name === 'content-type') {
         const charset = /charset=([^;]+)/i.exec(value)?.[1]?.trim().toLowerCase();
@@ -192,6 +201,14 @@ export class GuardedMessageReader extends AbstractMessageReader {
     this.chunks = rest.length > 0 ? [rest] : [];
     this.buffered = rest.length;
   }
+}
+
+/** The offset of the first `\n` before `end` that has no `\r` before it, or -1. */
+function bareLineFeed(buffer: Buffer, end: number): number {
+  for (let i = buffer.indexOf(0x0a); i >= 0 && i < end; i = buffer.indexOf(0x0a, i + 1)) {
+    if (i === 0 || buffer[i - 1] !== 0x0d) return i;
+  }
+  return -1;
 }
 
 /** Checks that a parsed value is one JSON-RPC 2.0 message; returns the problem or undefined. */

@@ -57,8 +57,9 @@ describe.each(Object.entries(MODES))('bad input %s', (_, startEnv) => {
     const text = `# ${'x'.repeat(10 * 1024 * 1024)}\nname: big\nserviceType: deployment\ncontainers: []\n`;
     raw.send({ id: 7, method: 'nhd/config/validate', params: { path: '/tmp/big/.nocalhost/config.yaml', text } });
     const big = await raw.response(7);
+    // The frame is served; the config inside is over the config's own size limit and says so.
     expect(big['error']).toBeUndefined();
-    expect((big['result'] as { services: unknown[] }).services).toHaveLength(1);
+    expect((big['result'] as { services: unknown[]; diagnostics: { code: string }[] }).diagnostics.map((d) => d.code)).toEqual(['config-too-large']);
 
     raw.write(frame(JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'nhd/status', params: { pad: 'y'.repeat(17 * 1024 * 1024) } })));
     const refused = await raw.response(null);

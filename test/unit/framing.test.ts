@@ -62,6 +62,32 @@ describe('GuardedMessageReader', () => {
     expect(messages).toEqual([]);
   });
 
+  it('refuses two Content-Length headers that disagree, and accepts two that agree', async () => {
+    const body = msg(1);
+    const conflicting = await read([`Content-Length: ${body.length}\r\nContent-Length: ${body.length + 5}\r\n\r\n${body}`]);
+    expect(conflicting.problems).toEqual([`-32700 fatal: Two Content-Length headers disagree (${body.length} and ${body.length + 5}).`]);
+    expect(conflicting.messages).toEqual([]);
+    const agreeing = await read([`Content-Length: ${body.length}\r\ncontent-length: ${body.length}\r\n\r\n${body}`]);
+    expect(agreeing.problems).toEqual([]);
+    expect(agreeing.messages).toHaveLength(1);
+  });
+
+  it('refuses a header ended by a bare \\n\\n at once, not after 8 KiB', async () => {
+    const { messages, problems } = await read([`Content-Length: 2\n\n{}`]);
+    expect(problems).toEqual(['-32700 fatal: Header lines must end with \\r\\n; found a \\n without \\r.']);
+    expect(messages).toEqual([]);
+  });
+
+  it('answers a message declared far over the limit as soon as its header arrives', async () => {
+    const input = new PassThrough();
+    const problems: string[] = [];
+    const reader = new GuardedMessageReader(input, { maxMessageBytes: 1024, onBadInput: (p) => problems.push(`${p.code}: ${p.message}`) });
+    reader.listen(() => {});
+    input.write(`Content-Length: 1000000000\r\n\r\n${'x'.repeat(30)}`);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(problems).toEqual(['-32600: The message of 1000000000 bytes exceeds the limit of 1024 bytes and was not read.']);
+  });
+
   it('reports endless garbage without a header end as fatal', async () => {
     const { problems } = await read(['x'.repeat(9000)]);
     expect(problems).toEqual(['-32700 fatal: The message header is longer than 8 KiB or has no blank line after it.']);
