@@ -5,12 +5,17 @@ import type { NoParams } from './types';
  * Where a session's file sync is:
  * - `starting`: the agent is being uploaded and the first sync by index is running;
  * - `watching`: local and remote agree; changes are applied as they are saved;
+ * - `error`: the agent is reachable but a sync task failed as a whole (the agent refused a batch,
+ *   a local file could not be read): the container may miss changes. `error` says what failed and
+ *   when nhd syncs by index to repair it (with backoff, until one succeeds; `nhd/sync/resync` does it
+ *   at once); changes saved meanwhile are still sent. A successful sync by index makes it `watching`
+ *   again;
  * - `reconnecting`: the connection to the agent was lost (pod restart, network); nhd retries and
  *   resyncs by index once it is back, so nothing saved meanwhile is lost;
  * - `stopped`: dev mode ended or the session was stopped;
  * - `failed`: sync could not start (`error` says why); dev mode stays up.
  */
-export type SyncState = 'starting' | 'watching' | 'reconnecting' | 'stopped' | 'failed';
+export type SyncState = 'starting' | 'watching' | 'error' | 'reconnecting' | 'stopped' | 'failed';
 
 /** A path that could not be synced. */
 export interface SyncPathError {
@@ -71,7 +76,7 @@ export interface SyncStatus {
   conflicts: SyncConflict[];
   /** How many times the connection to the agent was re-established. */
   reconnects: number;
-  /** In `failed` and `reconnecting`: what went wrong. */
+  /** In `failed`, `error` and `reconnecting`: what went wrong, in words a person can act on. */
   error?: string;
   /** What works but deserves attention (the inotify limit is close). */
   warnings: string[];
@@ -98,7 +103,9 @@ export interface SyncResyncParams {
 
 /**
  * Compares both sides by index now and applies the differences; with `allowDeletes`, also the
- * deletes deleteProtection held. Resolves with the status once the resync is live.
+ * deletes deleteProtection held. Resolves with the status once the resync is live (in state
+ * `error`, that repairs the session: it is `watching` again). Fails with SyncFailed and the cause
+ * when the resync fails, or while the session is `starting`, `reconnecting` or `failed`.
  */
 export namespace SyncResyncRequest {
   export const method = 'nhd/sync/resync' as const;

@@ -1,5 +1,5 @@
 import { ErrorCode } from '../../protocol';
-import { CancelledError, NhdError } from '../errors';
+import { CancelledError, messageOf, NhdError, sleep } from '../errors';
 import type {
   DapChannel,
   DapConnector,
@@ -15,7 +15,6 @@ import { answeredByProxy, debuggerAdapterId, debuggerAttachArguments, debuggerSt
 import { BreakpointIds, DebugConfiguration, type DapBreakpoint } from './debugConfiguration';
 import { eventToLocal, PathMapping, requestToRemote, responseToLocal } from './pathMapping';
 import { ConnectionLostError, RemoteDebugger, type DapEvent, type DapRequest, type DapResponse } from './remoteDebugger';
-import { messageOf } from '../errors';
 
 /**
  * The Debug Adapter proxy: the IDE's DAP session on one side, a debugger's DAP server (delve,
@@ -141,7 +140,7 @@ export class DebugProxy {
     try {
       this.ideRequest(request);
     } catch (error) {
-      this.respondError(request, ErrorCode.Internal, `nhd: ${errorMessage(error)}`);
+      this.respondError(request, ErrorCode.Internal, `nhd: ${messageOf(error)}`);
     }
   }
 
@@ -208,7 +207,7 @@ export class DebugProxy {
         this.respond(request, response.success ? { body } : { success: false, message: response.message ?? 'failed', body });
       },
       (error: unknown) => {
-        const message = error instanceof ConnectionLostError ? 'the debugger went away before answering (the debuggee restarted or ended)' : errorMessage(error);
+        const message = error instanceof ConnectionLostError ? 'the debugger went away before answering (the debuggee restarted or ended)' : messageOf(error);
         this.respondError(request, ErrorCode.DebugAttachFailed, `nhd: ${message}`);
       },
     );
@@ -240,7 +239,7 @@ export class DebugProxy {
     } catch (error) {
       progress.done();
       const code = error instanceof NhdError ? error.code : ErrorCode.DebugAttachFailed;
-      this.respondError(request, code, errorMessage(error));
+      this.respondError(request, code, messageOf(error));
       await this.end();
     }
   }
@@ -393,7 +392,7 @@ export class DebugProxy {
       try {
         endpoint = await target.restarted(this.life.signal);
       } catch (error) {
-        if (!(error instanceof CancelledError) && !this.life.signal.aborted) this.output(`nhd: ${errorMessage(error)}\n`);
+        if (!(error instanceof CancelledError) && !this.life.signal.aborted) this.output(`nhd: ${messageOf(error)}\n`);
       }
       if (this.life.signal.aborted) return;
       if (!endpoint) {
@@ -415,7 +414,7 @@ export class DebugProxy {
           continue;
         }
         if (attempt < MAX_REATTACH_ATTEMPTS && error instanceof ConnectionLostError) continue;
-        this.output(`nhd: could not attach to the restarted debugger: ${errorMessage(error)}\n`);
+        this.output(`nhd: could not attach to the restarted debugger: ${messageOf(error)}\n`);
         this.event('terminated', undefined);
         await this.end();
         return;
@@ -517,7 +516,7 @@ export class DebugProxy {
       } catch (error) {
         remote?.close();
         if (error instanceof NhdError || this.life.signal.aborted) throw error;
-        lastError = errorMessage(error);
+        lastError = messageOf(error);
         if (performance.now() + delay > deadline) {
           const tool = target.language === 'go' ? 'delve' : 'debugpy';
           throw new NhdError(
@@ -528,7 +527,10 @@ export class DebugProxy {
               `and that debug.remoteDebugPort names its port.`,
           );
         }
-        await sleep(delay, this.life.signal);
+        // Aborted: the session ended while waiting.
+        await sleep(delay, this.life.signal).catch(() => {
+          throw new CancelledError('The debug session ended.');
+        });
         delay = Math.min(Math.round(delay * 1.5), 250);
       }
     }
@@ -547,7 +549,7 @@ export class DebugProxy {
     try {
       await this.target?.dispose();
     } catch (error) {
-      this.log.log('warn', 'dap', 'target dispose failed', { error: errorMessage(error) });
+      this.log.log('warn', 'dap', 'target dispose failed', { error: messageOf(error) });
     }
     this.ide.close();
     this.resolveEnded();
@@ -617,20 +619,4 @@ function refusalText(response: DapResponse): string {
 function breakpointsOf(body: unknown): DapBreakpoint[] | undefined {
   const list = (body as { breakpoints?: unknown } | undefined)?.breakpoints;
   return Array.isArray(list) ? (list as DapBreakpoint[]) : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return messageOf(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

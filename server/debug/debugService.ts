@@ -1,6 +1,4 @@
 import * as net from 'node:net';
-import { Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import {
   ErrorCode,
   type DebugLanguageName,
@@ -14,10 +12,12 @@ import {
   type WorkloadRef,
 } from '../../protocol';
 import type { DevSettingsSource } from '../devMode/devModeService';
-import { CancelledError, NhdError, throwIfAborted } from '../errors';
-import { describe, kubeCallAsync, sessionIdOf, type Scope } from '../kubeScope';
+import { NhdError, throwIfAborted } from '../errors';
+import { execAndCollect } from '../execCollect';
+import { describe, sessionIdOf, type Scope } from '../kubeScope';
 import type { DapChannel, DapConnector, Logger } from '../ports';
 import type { Progress } from '../rpc/progress';
+import { RunOutputText } from '../run/runOutputText';
 import type { RunChangeListener, RunClient } from '../run/runService';
 import { ClusterTargetProvider } from './clusterTargetProvider';
 import { DebugProxy } from './debugProxy';
@@ -221,14 +221,18 @@ export class DebugService {
       socket.on('error', (error) => this.deps.log.log('debug', 'dap', `IDE socket: ${error.message}`));
       // The debuggers this session starts send their output to the IDE's console too.
       let proxy: DebugProxy | undefined;
-      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+      const text = new RunOutputText();
       const sessionOwner: RunClient = {
         id: owner.id,
         onClose: (listener) => owner.onClose(listener),
         output: (params) => {
           owner.output(params);
-          const text = decoders[params.stream].write(Buffer.from(params.data, 'base64'));
-          if (text) proxy?.programOutput(params.stream, text);
+          const chunk = text.write(params);
+          if (chunk) proxy?.programOutput(params.stream, chunk);
+        },
+        outputEnded: (runId) => {
+          owner.outputEnded?.(runId);
+          for (const { stream, text: rest } of text.end(runId)) proxy?.programOutput(stream, rest);
         },
       };
       proxy = new DebugProxy({
@@ -278,26 +282,24 @@ export class DebugService {
   }
 }
 
-/** Whether something listens on a TCP port in the container (/proc/net/tcp, no connection made). */
-async function listensOn(scope: Scope, pod: string, container: string, port: number): Promise<boolean> {
+/**
+ * Whether something listens on a TCP port in the container (/proc/net/tcp, no connection made).
+ * Only a probe that ran and answered says no; an exec that failed (the API server, the pod) rejects
+ * with its cluster error, and a probe that could not run (no sh or awk, a broken stream) with
+ * DebugAttachFailed, so that an unknown answer never starts a second debugger.
+ */
+export async function listensOn(scope: Scope, pod: string, container: string, port: number): Promise<boolean> {
   const hex = port.toString(16).toUpperCase().padStart(4, '0');
   // Columns: sl local_address rem_address st ...; st 0A is LISTEN.
   const script = `cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk '$4 == "0A" && substr($2, length($2) - 4) == ":${hex}" { found = 1 } END { print found ? "yes" : "no" }'`;
-  let out = '';
-  const collect = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      out += chunk.toString('utf8');
-      done();
-    },
-  });
-  try {
-    const process = await kubeCallAsync(() => scope.cluster.exec(scope.context, scope.namespace, pod, container, ['sh', '-c', script], { stdout: collect, tty: false }));
-    await process.exited;
-  } catch (error) {
-    if (error instanceof CancelledError) throw error;
-    return false;
-  }
-  return out.trim() === 'yes';
+  const { code, stdout, stderr } = await execAndCollect(scope, pod, container, ['sh', '-c', script]);
+  const answer = stdout.trim();
+  if (code === 0 && (answer === 'yes' || answer === 'no')) return answer === 'yes';
+  const how = code === null ? 'its exec ended without an exit status (the pod restarted or the connection broke)' : `it exited with ${code}${stderr.trim() ? `: ${stderr.trim()}` : answer ? ` and printed ${JSON.stringify(answer)}` : ''}`;
+  throw new NhdError(
+    ErrorCode.DebugAttachFailed,
+    `nhd could not tell whether a debugger already listens on port ${port} in ${pod}/${container}, so it started none: the check (sh, cat /proc/net/tcp, awk) failed: ${how}. Attach again; if it keeps failing, check that the dev image has sh and awk.`,
+  );
 }
 
 /** A VS Code launch.json entry for the IDE's own debugger, through the forward. */

@@ -14,12 +14,12 @@ import {
 } from '../../protocol';
 import { reportBug } from '../bug';
 import type { DevSettingsSource } from '../devMode/devModeService';
-import { CancelledError, NhdError } from '../errors';
+import { CancelledError, messageOf, NhdError } from '../errors';
+import { execAndCollect } from '../execCollect';
 import { describe, kubeCallAsync, sessionIdOf, type Scope } from '../kubeScope';
 import type { ExecProcess, Logger } from '../ports';
 import { pidFile, startCommand, stopCommand, type StopExtras } from './processGroup';
 import { ReloadScheduler, type ReloadTrigger, type SyncEvents } from './reloadScheduler';
-import { messageOf } from '../errors';
 
 /** SIGTERM, then SIGKILL after this long. */
 export const STOP_GRACE_MS = 5_000;
@@ -30,6 +30,11 @@ const EXEC_END_WAIT_MS = 5_000;
 export interface RunClient {
   readonly id: number;
   output(params: RunOutputParams): void;
+  /**
+   * Optional: one process of the run ended, so none of its output is still to come (after its last
+   * output(), in order): text decoders flush what it left incomplete. Once per process, restarts included.
+   */
+  outputEnded?(runId: string): void;
   onClose(listener: () => void): void;
 }
 
@@ -227,6 +232,7 @@ export class RunService {
 
   /** A process ended: news when it is the run's current one and nobody is ending or replacing it. */
   private exited(run: Run, generation: number, exitCode: number | null): void {
+    this.send(run, () => run.owner.outputEnded?.(run.info.runId));
     if (generation === run.generation) run.exited = true;
     if (generation !== run.current || run.ending) return;
     const { info } = run;
@@ -330,16 +336,8 @@ export class RunService {
 
   /** Runs the stop script in the container; true when SIGKILL was needed. */
   private async stopGroups(scope: Scope, pod: string, container: string, files: string[] | 'all', extras: StopExtras = {}): Promise<boolean> {
-    let out = '';
-    const collect = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out += chunk.toString('utf8');
-        done();
-      },
-    });
-    const process = await kubeCallAsync(() => scope.cluster.exec(scope.context, scope.namespace, pod, container, stopCommand(files, this.graceMs, extras), { stdout: collect, stderr: collect, tty: false }));
-    await process.exited;
-    return out.includes('killed');
+    const { stdout } = await execAndCollect(scope, pod, container, stopCommand(files, this.graceMs, extras));
+    return stdout.includes('killed');
   }
 
   private forget(run: Run): void {

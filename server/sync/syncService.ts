@@ -2,14 +2,17 @@
  * The file sync of dev sessions: one SyncSession per session, its agent in the dev pod's sidecar. The
  * service owns the connection's life: when the agent's link breaks (the pod restarted, the sidecar was
  * killed, the network dropped) the session stops sending, a new agent is started on the session's
- * current dev pod with backoff, and a sync by index covers everything saved meanwhile.
+ * current dev pod with backoff, and a sync by index covers everything saved meanwhile. A sync task
+ * that fails while the link holds (the agent refused a batch, a local file could not be read) puts
+ * the session in state `error` with the cause, pushed to every client, until a sync by index (the
+ * session's own repair, with backoff, or `nhd/sync/resync`) succeeds.
  */
 import { ErrorCode, type SyncBatch, type SyncSettings, type SyncStatus } from '../../protocol';
-import { NhdError, throwIfAborted } from '../errors';
+import { messageOf, NhdError, sleep, throwIfAborted } from '../errors';
 import type { Scope } from '../kubeScope';
 import type { AgentLauncher, AgentLink, FileWatcher, Logger } from '../ports';
-import { SyncSession, type SyncBatchReport } from './syncSession';
-import { messageOf } from '../errors';
+import { isBug } from './syncFailure';
+import { SyncSession, type SyncBatchReport, type SyncFailure } from './syncSession';
 
 export interface SyncServiceDeps {
   log: Logger;
@@ -20,6 +23,10 @@ export interface SyncServiceDeps {
   /** Every change of a session's status (state, batch), for clients. */
   onChange: (status: SyncStatus) => void;
   now?: () => number;
+  /** Backoff of reconnects to a lost agent (first wait, cap); default 250 ms and 5 s. */
+  reconnectMs?: { min: number; max: number };
+  /** Backoff of the sync by index that repairs a failed task (first wait, cap); default 1 s and 30 s. */
+  recoverMs?: { min: number; max: number };
 }
 
 export interface SyncStartParams {
@@ -52,6 +59,8 @@ interface Entry {
   link: AgentLink;
   localLink?: AgentLink;
   stopped: boolean;
+  /** Fires on stop: ends the reconnect loop's waits. */
+  readonly life: AbortController;
 }
 
 export class SyncService {
@@ -72,20 +81,20 @@ export class SyncService {
   /**
    * Resolves once the session's sync has converged: state `watching` and nothing seen but not yet
    * applied (no batch pending or in flight, no resync scheduled). At once when the session has no
-   * sync. Rejects with SyncFailed when its sync failed, and on `signal`.
+   * sync. Rejects with SyncFailed when its sync failed or is in `error` (the cause is the message), and on `signal`.
    */
   async whenIdle(sessionId: string, signal: AbortSignal): Promise<void> {
     for (;;) {
       throwIfAborted(signal);
       const entry = this.entries.get(sessionId);
       if (!entry) return;
-      if (entry.status.state === 'failed') throw new NhdError(ErrorCode.SyncFailed, entry.status.error ?? `The file sync of ${sessionId} failed.`);
+      if (entry.status.state === 'failed' || entry.status.state === 'error') throw new NhdError(ErrorCode.SyncFailed, entry.status.error ?? `The file sync of ${sessionId} failed.`);
       if (entry.status.state === 'watching') {
         await entry.session.idle();
         // Still watching afterwards: the link did not break while the last batch went out.
         if (this.entries.get(sessionId) === entry && entry.status.state === 'watching') return;
       }
-      await sleep(20);
+      await sleep(20, signal);
     }
   }
 
@@ -124,7 +133,7 @@ export class SyncService {
       link = await this.launch(params, params.pod);
     } catch (error) {
       status.state = 'failed';
-      status.error = `The sync agent did not start in ${params.pod}/${params.container}: ${message(error)}`;
+      status.error = `The sync agent did not start in ${params.pod}/${params.container}: ${messageOf(error)}`;
       this.deps.onChange(snapshot(status));
       throw new NhdError(ErrorCode.SyncFailed, status.error);
     }
@@ -135,12 +144,12 @@ export class SyncService {
       } catch (error) {
         link.close();
         status.state = 'failed';
-        status.error = `The local sync agent for ${params.localDir} did not start: ${message(error)}`;
+        status.error = `The local sync agent for ${params.localDir} did not start: ${messageOf(error)}`;
         this.deps.onChange(snapshot(status));
         throw new NhdError(ErrorCode.SyncFailed, status.error);
       }
     }
-    const entry: Entry = { params, status, link, ...(localLink ? { localLink } : {}), stopped: false, session: undefined as unknown as SyncSession };
+    const entry: Entry = { params, status, link, ...(localLink ? { localLink } : {}), stopped: false, life: new AbortController(), session: undefined as unknown as SyncSession };
     entry.session = new SyncSession({
       localDir: params.localDir,
       link,
@@ -149,6 +158,9 @@ export class SyncService {
       settings: params.settings,
       log: this.deps.log,
       onBatch: (report) => this.onBatch(entry, report),
+      onFailed: (failure) => this.onFailed(entry, failure),
+      onRecovered: () => this.onRecovered(entry),
+      ...(this.deps.recoverMs ? { recoverMs: this.deps.recoverMs } : {}),
     });
     this.entries.set(params.sessionId, entry);
     onProgress(`syncing ${params.localDir} to ${params.remoteDir}`);
@@ -161,7 +173,7 @@ export class SyncService {
       this.entries.delete(params.sessionId);
       await entry.session.stop().catch(() => {});
       status.state = 'failed';
-      status.error = `The first sync of ${params.localDir} failed: ${message(error)}`;
+      status.error = `The first sync of ${params.localDir} failed: ${messageOf(error)}`;
       this.deps.onChange(snapshot(status));
       throw new NhdError(ErrorCode.SyncFailed, status.error);
     }
@@ -179,6 +191,7 @@ export class SyncService {
     if (!entry) return;
     this.entries.delete(sessionId);
     entry.stopped = true;
+    entry.life.abort();
     await entry.session.stop();
     entry.link.close();
     entry.localLink?.close();
@@ -191,17 +204,26 @@ export class SyncService {
     await Promise.all([...this.entries.keys()].map((id) => this.stop(id)));
   }
 
-  /** A sync by index now (optionally applying held deletes); resolves when it is live. */
+  /**
+   * A sync by index now (optionally applying held deletes); resolves when it is live. In state
+   * `error` it is the repair, and the session is `watching` again once it succeeded. Rejects with
+   * SyncFailed and the cause when it fails (a bug stays a bug, for the rpc layer to report).
+   */
   async resync(sessionId: string, options: { allowDeletes?: boolean }): Promise<SyncStatus> {
     const entry = this.entries.get(sessionId);
     if (!entry) {
       const known = [...this.entries.keys()];
       throw new NhdError(ErrorCode.UnknownHandle, `No file sync runs for ${sessionId}; ${known.length > 0 ? `running: ${known.join(', ')}` : 'start one with `nhd dev start KIND/NAME --local-dir DIR`'}.`);
     }
-    if (entry.status.state !== 'watching') {
+    if (entry.status.state !== 'watching' && entry.status.state !== 'error') {
       throw new NhdError(ErrorCode.SyncFailed, `The file sync of ${sessionId} is ${entry.status.state}${entry.status.error ? ` (${entry.status.error})` : ''}; it resyncs by itself once the agent is reachable again.`);
     }
-    await entry.session.resync(options);
+    try {
+      await entry.session.resync(options);
+    } catch (error) {
+      if (isBug(error)) throw error;
+      throw new NhdError(ErrorCode.SyncFailed, `The resync of ${entry.params.localDir} to ${entry.params.remoteDir} failed: ${messageOf(error)}`);
+    }
     return snapshot(entry.status);
   }
 
@@ -239,6 +261,30 @@ export class SyncService {
     if (report.files > 0 && report.direction === 'push') for (const listener of this.applied) listener({ sessionId: status.sessionId, report: { kind: report.kind, files: report.files, bytes: report.bytes, ms: report.ms } });
   }
 
+  /**
+   * A sync task failed while the link holds: `error`, with the cause and when the repair comes. While
+   * starting or reconnecting the failure is the caller's (start, the reconnect loop), not news.
+   */
+  private onFailed(entry: Entry, failure: SyncFailure): void {
+    const { status } = entry;
+    if (entry.stopped || (status.state !== 'watching' && status.state !== 'error')) return;
+    const what = failure.kind === 'batch' ? 'Applying saved changes failed' : 'A sync by index failed';
+    const repair = `nhd syncs by index in ${Math.max(1, Math.round(failure.retryInMs / 1000))} s to repair it (\`nhd sync resync\` does it now)`;
+    status.state = 'error';
+    status.error = `${what}: ${messageOf(failure.error)}. ${repair}.`;
+    this.deps.onChange(snapshot(status));
+  }
+
+  /** A sync by index succeeded after a failure: `watching` again. */
+  private onRecovered(entry: Entry): void {
+    const { status } = entry;
+    if (entry.stopped || status.state !== 'error') return;
+    status.state = 'watching';
+    delete status.error;
+    this.deps.onChange(snapshot(status));
+    this.deps.log.log('info', 'sync', 'file sync repaired by a sync by index', { id: status.sessionId });
+  }
+
   /** Waits for the link to break, then reconnects on the session's current pod and resyncs; forever, until stopped. */
   private async supervise(entry: Entry): Promise<void> {
     const { status, params } = entry;
@@ -250,13 +296,18 @@ export class SyncService {
       status.error = reason;
       this.deps.onChange(snapshot(status));
       this.deps.log.log('warn', 'sync', 'lost the sync agent; reconnecting', { id: status.sessionId, reason });
-      let delay = RECONNECT_MIN_MS;
+      const backoff = this.deps.reconnectMs ?? { min: RECONNECT_MIN_MS, max: RECONNECT_MAX_MS };
+      let delay = backoff.min;
       for (;;) {
-        await sleep(delay);
-        if (entry.stopped) return;
+        try {
+          await sleep(delay, entry.life.signal);
+        } catch {
+          return; // Stopped.
+        }
+        let link: AgentLink | undefined;
         try {
           const pod = await params.findPod();
-          const link = await this.launch(params, pod);
+          link = await this.launch(params, pod);
           if (entry.stopped) {
             link.close();
             return;
@@ -266,9 +317,12 @@ export class SyncService {
           await entry.session.attach(link);
           break;
         } catch (error) {
-          status.error = `${reason} Reconnecting: ${message(error)}`;
+          // An agent that started but could not resync is not kept: the next attempt starts another.
+          link?.close();
+          if (entry.stopped) return;
+          status.error = `${reason} Reconnecting: ${messageOf(error)}`;
           this.deps.onChange(snapshot(status));
-          delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+          delay = Math.min(delay * 2, backoff.max);
         }
       }
       status.reconnects++;
@@ -282,12 +336,4 @@ export class SyncService {
 
 function snapshot(status: SyncStatus): SyncStatus {
   return structuredClone(status);
-}
-
-function message(error: unknown): string {
-  return messageOf(error);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

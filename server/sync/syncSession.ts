@@ -19,7 +19,9 @@ import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedO
 import type { Conflict } from './twoWay';
 import { guarded, reconcileTwoWay, type SideResult } from './twoWaySync';
 import { wholeRead } from './wholeRead';
+import { reportBug } from '../bug';
 import { messageOf } from '../errors';
+import { isBug } from './syncFailure';
 
 /** What one applied batch did. */
 export interface SyncBatchReport {
@@ -47,6 +49,11 @@ const ECHO_CHECK_MS = 2_000;
 /** How long a path we wrote is expected to come back from the agent's watcher. */
 const ECHO_WINDOW_MS = 2_000;
 
+/** After a failed sync task, the first sync by index that repairs it waits this long... */
+const RECOVER_MIN_MS = 1_000;
+/** ...and each further failure in a row doubles the wait, up to this. */
+const RECOVER_MAX_MS = 30_000;
+
 /** How long a batch with a few deletes waits for more (an `rm -rf` starting). */
 const DELETE_PEEK_MS = 30;
 /** A batch with many deletes is applied once no event came for this long... */
@@ -63,10 +70,31 @@ export interface SyncSessionOptions {
   localLink?: AgentLink;
   log: Logger;
   onBatch: (report: SyncBatchReport) => void;
+  /**
+   * A sync task that runs by itself (a watcher batch, a two-way round, a re-read after an overflow,
+   * a repair) or a resync() failed as a whole: the far side may miss changes until a sync by index
+   * succeeds, which the session schedules in `retryInMs`. Not called while detached or stopped, nor for
+   * start() and attach(), whose callers get the failure.
+   */
+  onFailed?: (failure: SyncFailure) => void;
+  /** A sync by index succeeded after onFailed: both sides agree again. */
+  onRecovered?: () => void;
   /** How long events are gathered before a batch is planned; default 5 ms. */
   coalesceMs?: number;
   /** After an overflow, how long the tree must be quiet before it is re-read; default 300 ms. */
   settleMs?: number;
+  /** The repair after a failure: first wait and cap of its backoff; default 1 s and 30 s. */
+  recoverMs?: { min: number; max: number };
+}
+
+/** What failed, for SyncSessionOptions.onFailed. */
+export interface SyncFailure {
+  /** `batch`: saved changes (or a two-way round); `resync`: a sync by index (asked for, after an overflow, or a repair). */
+  kind: 'batch' | 'resync';
+  /** What was thrown (an agent's or the file system's error, or a bug). */
+  error: unknown;
+  /** When the session tries a sync by index. */
+  retryInMs: number;
 }
 
 export class SyncSession {
@@ -93,6 +121,9 @@ export class SyncSession {
   readonly warnings: string[] = [];
   /** Between detach() and attach(): the agent is unreachable, changes wait for the resync. */
   private detached = false;
+  /** Failed sync tasks in a row since the last sync by index that succeeded; > 0: a repair is due. */
+  private failures = 0;
+  private recoverTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SyncSessionOptions) {
     this.link = options.link;
@@ -135,17 +166,7 @@ export class SyncSession {
     // The agent's watch starts before its first index (it serves requests in order), so no change over there
     // falls between the two.
     this.listenForRemoteChanges();
-    let report: SyncBatchReport | undefined;
-    let failure: unknown;
-    await this.enqueue(async () => {
-      try {
-        report = await this.fullSync('initial', false);
-      } catch (error) {
-        failure = error;
-      }
-    });
-    if (!report) throw failure instanceof Error ? failure : new Error('The initial sync did not run.');
-    return report;
+    return this.enqueue(() => this.fullSync('initial', false));
   }
 
   private listenForRemoteChanges(): void {
@@ -170,9 +191,7 @@ export class SyncSession {
       this.reconcileTimer = undefined;
       this.reconcileAt = Infinity;
       if (this.stopped || this.detached) return;
-      void this.enqueue(async () => {
-        await this.fullSync('batch', false);
-      });
+      this.inBackground('batch', () => this.fullSync('batch', false));
     }, delayMs);
   }
 
@@ -182,6 +201,7 @@ export class SyncSession {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    if (this.recoverTimer) clearTimeout(this.recoverTimer);
     this.pending = [];
     await this.watching?.close();
     await this.work;
@@ -196,24 +216,38 @@ export class SyncSession {
     this.pending = [];
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    // The sync by index of attach() repairs whatever a failure left.
+    if (this.recoverTimer) clearTimeout(this.recoverTimer);
+    this.recoverTimer = undefined;
   }
 
-  /** Continues on a new link with a sync by index, which covers whatever changed while detached. */
+  /**
+   * Continues on a new link with a sync by index, which covers whatever changed while detached.
+   * Rejects with what failed, and stays detached then (the caller tries another link).
+   */
   async attach(link: AgentLink): Promise<SyncBatchReport> {
     this.link = link;
     this.detached = false;
     this.listenForRemoteChanges();
-    return this.resync();
+    try {
+      return await this.enqueue(() => this.fullSync('resync', false));
+    } catch (error) {
+      this.detach();
+      throw error;
+    }
   }
 
-  /** A sync by index now; `allowDeletes` applies, this once, the deletes deleteProtection would hold. */
+  /**
+   * A sync by index now; `allowDeletes` applies, this once, the deletes deleteProtection would hold.
+   * Rejects with what failed (and reports it through onFailed, as a failed batch).
+   */
   async resync(options: { allowDeletes?: boolean } = {}): Promise<SyncBatchReport> {
-    let report: SyncBatchReport | undefined;
-    await this.enqueue(async () => {
-      report = await this.fullSync('resync', options.allowDeletes ?? false);
-    });
-    if (!report) throw new Error('The resync did not run; see the log.');
-    return report;
+    try {
+      return await this.enqueue(() => this.fullSync('resync', options.allowDeletes ?? false));
+    } catch (error) {
+      this.failed('resync', error);
+      throw error;
+    }
   }
 
   /** Resolves once everything seen so far has been applied (tests). */
@@ -226,12 +260,53 @@ export class SyncSession {
     }
   }
 
-  private enqueue(task: () => Promise<void>): Promise<void> {
-    const run = this.work.then(task).catch((error: unknown) => {
-      this.options.log.log('error', 'sync', 'File sync failed', { error: messageOf(error) });
-    });
-    this.work = run;
+  /** Runs `task` once the work before it is done; the queue goes on whether it succeeds or not. */
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.work.then(task);
+    this.work = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
+  }
+
+  /** A task nobody awaits: its failure is the session's (reported, then repaired by a sync by index). */
+  private inBackground(kind: SyncFailure['kind'], task: () => Promise<unknown>): void {
+    this.enqueue(task).catch((error: unknown) => this.failed(kind, error));
+  }
+
+  /**
+   * A task failed as a whole (the agent refused the request, the link broke, a local read failed, a
+   * bug): what it was sending may be missing on the far side and the base may be wrong, so only a sync
+   * by index repairs it. Scheduled here with backoff; a successful one calls onRecovered.
+   */
+  private failed(kind: SyncFailure['kind'], error: unknown): void {
+    if (this.stopped || this.detached) {
+      // The link is gone (the service reconnects and attach() resyncs) or nobody listens any more.
+      this.options.log.log('debug', 'sync', 'A sync task failed while detached or stopped', { kind, error: messageOf(error) });
+      return;
+    }
+    this.failures++;
+    const { min, max } = this.options.recoverMs ?? { min: RECOVER_MIN_MS, max: RECOVER_MAX_MS };
+    const retryInMs = Math.min(min * 2 ** (this.failures - 1), max);
+    if (isBug(error)) reportBug(this.options.log, `file sync ${kind}`, error);
+    else this.options.log.log('error', 'sync', 'File sync failed; a sync by index follows', { kind, error: messageOf(error), retryInMs, failures: this.failures });
+    if (this.recoverTimer) clearTimeout(this.recoverTimer);
+    this.recoverTimer = setTimeout(() => {
+      this.recoverTimer = undefined;
+      if (this.stopped || this.detached) return;
+      this.inBackground('resync', () => this.fullSync('resync', false));
+    }, retryInMs);
+    this.options.onFailed?.({ kind, error, retryInMs });
+  }
+
+  /** A sync by index went through: whatever a failure left is repaired. */
+  private repaired(): void {
+    if (this.failures === 0) return;
+    this.failures = 0;
+    if (this.recoverTimer) clearTimeout(this.recoverTimer);
+    this.recoverTimer = undefined;
+    if (!this.stopped && !this.detached) this.options.onRecovered?.();
   }
 
   private onEvents(events: WatchEvent[]): void {
@@ -265,7 +340,7 @@ export class SyncSession {
     const batch = this.pending;
     const at = this.firstEventAt;
     this.pending = [];
-    if (batch.length > 0 && !this.resyncWanted) void this.enqueue(() => this.applyEvents(batch, at));
+    if (batch.length > 0 && !this.resyncWanted) this.inBackground('batch', () => this.applyEvents(batch, at));
   }
 
   private onOverflow(reason: string): void {
@@ -286,9 +361,7 @@ export class SyncSession {
       this.resyncTimer = undefined;
       this.resyncWanted = false;
       if (this.detached) return;
-      void this.enqueue(async () => {
-        await this.fullSync('resync', false);
-      });
+      this.inBackground('resync', () => this.fullSync('resync', false));
     }, this.options.settleMs ?? 300);
   }
 
@@ -322,6 +395,7 @@ export class SyncSession {
     for (const p of failed) base.delete(p);
     for (const held of report.held) for (const entry of remoteKept) if (entry.path === held || isUnder(entry.path, held)) base.set(entry.path, entry);
     this.base = base;
+    this.repaired();
     return report;
   }
 
@@ -356,6 +430,7 @@ export class SyncSession {
     if (result.pull.ops.length > 0 || result.pull.held.length > 0) this.report(toReport('pull', result.pull));
     if (kind !== 'batch' || result.push.ops.length > 0 || result.push.held.length > 0 || result.conflicts.length > 0) this.report(push);
     if (result.raced) this.scheduleReconcile(this.options.coalesceMs ?? 5);
+    this.repaired();
     return push;
   }
 

@@ -34,6 +34,9 @@ describe('the sync status bar text', () => {
     expect(view).toMatchObject({ text: '$(warning) nhd: details reconnecting (+1)', warning: true });
     expect(view.tooltip).toContain('kind-nhd/demo/deployment/details: reconnecting: pod restarted');
     expect(syncStatusView([status('a', { state: 'failed', error: 'no node' })]).text).toBe('$(error) nhd: a sync failed');
+    const error = syncStatusView([status('a', { state: 'reconnecting' }), status('b', { state: 'error', error: 'Applying saved changes failed: ENOSPC' })]);
+    expect(error).toMatchObject({ text: '$(error) nhd: b sync error (+1)', warning: true });
+    expect(error.tooltip).toContain('kind-nhd/demo/deployment/b: error: Applying saved changes failed: ENOSPC');
     expect(syncStatusView([status('a', { held: ['src'] })]).text).toBe('$(warning) nhd: a deletes held');
     expect(syncStatusView([status('a', { conflicts: [{ path: 'x', copy: 'x.conflict', resolution: 'kept-both' }] })]).text).toBe('$(warning) nhd: a 1 conflict');
   });

@@ -77,7 +77,7 @@ export interface StatusView {
   visible: boolean;
   text: string;
   tooltip: string;
-  /** Draw it as a warning (reconnecting, failed, held deletes, conflicts). */
+  /** Draw it as a warning (error, reconnecting, failed, held deletes, conflicts). */
   warning: boolean;
 }
 
@@ -86,7 +86,7 @@ export function syncStatusView(sessions: readonly SyncStatus[], connection: 'run
   if (connection === 'stopped') return { visible: true, text: '$(warning) nhd: daemon not running', tooltip: 'The connection to the nhd daemon is down. Click for details.', warning: true };
   const live = sessions.filter((s) => s.state !== 'stopped');
   if (live.length === 0) return { visible: false, text: '$(sync) nhd', tooltip: 'No file sync runs.', warning: false };
-  const rank = (s: SyncStatus) => ({ failed: 0, reconnecting: 1, starting: 2, watching: 3, stopped: 4 })[s.state] - (s.held.length > 0 || s.conflicts.length > 0 ? 0.5 : 0);
+  const rank = (s: SyncStatus) => ({ failed: 0, error: 1, reconnecting: 2, starting: 3, watching: 4, stopped: 5 })[s.state] - (s.held.length > 0 || s.conflicts.length > 0 ? 0.5 : 0);
   const latest = (s: SyncStatus) => s.lastBatch?.at ?? '';
   const top = [...live].sort((a, b) => rank(a) - rank(b) || latest(b).localeCompare(latest(a)))[0]!;
   const name = sessionName(top.sessionId);
@@ -96,6 +96,10 @@ export function syncStatusView(sessions: readonly SyncStatus[], connection: 'run
   switch (top.state) {
     case 'failed':
       text = `$(error) nhd: ${name} sync failed`;
+      warning = true;
+      break;
+    case 'error':
+      text = `$(error) nhd: ${name} sync error`;
       warning = true;
       break;
     case 'reconnecting':
