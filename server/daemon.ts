@@ -1,19 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { PROTOCOL_VERSION, type ClientSummary, type StatusResult } from '../protocol';
-import { randomBytes } from 'node:crypto';
-import * as os from 'node:os';
-import { ErrorCode } from '../protocol';
+import { ErrorCode, PROTOCOL_VERSION, type ClientSummary, type StatusResult } from '../protocol';
 import { NhdError } from './errors';
-import type { AgentLauncher, AgentLink, Cluster, DapChannel, DapConnector, FileWatcher, Logger } from './ports';
-import { SyncService } from './sync/syncService';
-import { AppService } from './app/appService';
-import { DevModeService } from './devMode/devModeService';
-import { WorkloadsService } from './workloads/workloadsService';
-import { LogsService } from './logs/logsService';
-import { PortForwardService } from './portForward/portForwardService';
-import { TerminalService } from './terminal/terminalService';
-import { RunService } from './run/runService';
-import { DebugService } from './debug/debugService';
+import type { Cluster, Logger } from './ports';
+import type { ServiceEvent, Services } from './services';
 
 /** How the composition root started the daemon. */
 export interface DaemonOptions {
@@ -32,130 +21,59 @@ export interface DaemonOptions {
    * environment). Absent in daemons built without Kubernetes (unit tests).
    */
   createCluster?: (kubeconfig: string | undefined) => Cluster;
-  /** Who this daemon acts for, as `user@host` (default: the OS user and host, or NHD_IDENTITY). */
-  identity?: string;
-  /** File sync's edges: the local watcher and the agent in the sidecar. Absent: dev sessions do not sync. */
-  fileSync?: { watcher: FileWatcher; launchAgent: AgentLauncher; launchLocalAgent: (root: string) => Promise<AgentLink> };
-  /** DAP's wire (adapters/dap): the IDE's side over a socket, the debugger's over TCP. Absent: no `nhd/debug/listen`. */
-  dap?: { connect: DapConnector; channel: (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => DapChannel };
-}
-
-interface DaemonEvents {
-  /** The status changed: a client came or went, a session started or ended. */
-  statusChanged: [];
-  /** Nothing holds the daemon any more: no client, no session. */
-  idle: [];
-  /** Someone asked the daemon to stop; the composition root closes listeners and exits. */
-  stopRequested: [reason: string];
-  /** A notification for every connected client. */
-  broadcast: [method: string, params: unknown];
 }
 
 /**
- * The daemon's state, shared by every connected client. Transport-free: server/rpc binds a
- * connection to it, clients/cli/serve.ts decides how the process listens and when it exits.
+ * What every client hears of: the services' events, and a change of the daemon's status (a client
+ * came or went, a session or a port-forward started or ended). A closed union: server/rpc maps
+ * each kind to its protocol notification.
+ */
+export type DaemonEvent = ServiceEvent | { kind: 'statusChanged' };
+
+interface DaemonEvents {
+  event: [DaemonEvent];
+  /** Someone asked the daemon to stop; the composition root closes listeners and exits. */
+  stopRequested: [reason: string];
+}
+
+/**
+ * The state every connected client shares: the clients, the services (built by createServices and
+ * handed in), the clusters by KUBECONFIG, what keeps the daemon alive, and stopping. Transport-free:
+ * server/rpc binds a connection to it, clients/cli/serve.ts decides how the process listens and
+ * when it exits.
  */
 export class Daemon extends EventEmitter<DaemonEvents> {
   readonly options: DaemonOptions;
   readonly log: Logger;
+  readonly services: Services;
   private readonly now: () => number;
   private readonly startedAt: number;
   private readonly clients = new Map<number, ClientSummary>();
   private nextClientId = 1;
   private stopping = false;
   private readonly clusters = new Map<string, Cluster>();
-  /** Who the daemon acts for: written as the owner of dev sessions it starts. */
-  readonly identity: string;
-  /** This daemon process's session id, written beside the identity. */
-  readonly sessionId = randomBytes(6).toString('hex');
-  readonly dev: DevModeService;
-  readonly workloads = new WorkloadsService();
-  readonly apps = new AppService();
-  readonly terminals: TerminalService;
-  readonly portForwards: PortForwardService;
-  readonly logs = new LogsService();
-  readonly sync: SyncService;
-  readonly runs: RunService;
-  readonly debug: DebugService;
-  /** Things besides clients that keep the daemon alive (port-forwards, ...): each counts its own. */
-  private readonly holders: (() => number)[] = [];
+  /** Things besides clients that keep the daemon alive: each counts its own. */
+  private readonly holders: (() => number)[];
 
-  constructor(options: DaemonOptions) {
+  constructor(options: DaemonOptions, services: Services) {
     super();
     this.options = options;
     this.log = options.log;
+    this.services = services;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
-    this.identity = options.identity ?? `${os.userInfo().username}@${os.hostname()}`;
-    this.portForwards = new PortForwardService(this.log, (list) => {
-      this.broadcast('nhd/portForward/didChange', { portForwards: list });
-      this.emit('statusChanged');
-      if (this.isIdle()) this.emit('idle');
+    this.holders = [
+      () => services.portForwards.count(),
+      // A failed session holds nothing: its state is in the cluster, and any daemon's dev end restores it.
+      () => services.dev.list().filter((session) => session.state !== 'failed').length,
+      () => services.debug.count(),
+    ];
+    services.events.on('event', (event) => {
+      this.emit('event', event);
+      if (event.kind === 'devChanged' || event.kind === 'portForwardsChanged') this.statusChanged();
     });
-    this.holders.push(() => this.portForwards.count());
-    this.terminals = new TerminalService(this.log);
     // Listening sockets and pod watches would keep a stopped daemon's process (and ports) alive.
-    this.once('stopRequested', () => {
-      this.portForwards.dispose();
-      this.terminals.dispose();
-    });
-    const fileSync = options.fileSync;
-    this.sync = new SyncService({
-      log: this.log,
-      watcher: fileSync?.watcher ?? { watch: () => Promise.reject(new Error('This daemon was built without file sync.')) },
-      launchAgent: fileSync?.launchAgent ?? (() => Promise.reject(new Error('This daemon was built without file sync.'))),
-      launchLocalAgent: fileSync?.launchLocalAgent ?? (() => Promise.reject(new Error('This daemon was built without file sync.'))),
-      onChange: (status) => this.broadcast('nhd/sync/didChange', status),
-      now: this.now,
-    });
-    this.once('stopRequested', () => void this.sync.stopAll());
-    this.once('stopRequested', () => this.runs.dispose());
-    // Hot reload restarts a run on the batches sync applied to its session.
-    this.runs = new RunService({
-      log: this.log,
-      sync: this.sync,
-      sessions: () => this.dev.list(),
-      settingsOf: (id) => this.dev.settingsOf(id),
-      onChange: (params) => this.broadcast('nhd/run/didChange', params),
-      now: this.now,
-    });
-    this.dev = new DevModeService({
-      log: this.log,
-      identity: this.identity,
-      sessionId: this.sessionId,
-      now: this.now,
-      portForwards: this.portForwards,
-      ...(fileSync ? { sync: this.sync } : {}),
-      onSessionChange: (session) => {
-        // A run lives in the dev container: it ends with dev mode.
-        if (session.state === 'ending' || session.state === 'ended') this.runs.stopFor(session.id, `Dev mode of ${session.kind}/${session.name} ended.`);
-        this.broadcast('nhd/dev/didChange', session);
-        this.emit('statusChanged');
-        if (this.isIdle()) this.emit('idle');
-      },
-    });
-    // A failed session holds nothing: its state is in the cluster, and any daemon's dev end restores it.
-    this.holders.push(() => this.dev.list().filter((session) => session.state !== 'failed').length);
-    this.debug = new DebugService({
-      log: this.log,
-      dev: this.dev,
-      sync: this.sync,
-      runs: this.runs,
-      portForwards: this.portForwards,
-      ...(options.dap ? { dap: options.dap } : {}),
-    });
-    this.holders.push(() => this.debug.count());
-    this.once('stopRequested', () => this.debug.dispose());
-  }
-
-  /** Sends a notification to every connected client. */
-  broadcast(method: string, params: unknown): void {
-    this.emit('broadcast', method, params);
-  }
-
-  /** Registers something that keeps the daemon alive while its count is above zero. */
-  addHolder(count: () => number): void {
-    this.holders.push(count);
+    this.once('stopRequested', () => services.dispose());
   }
 
   /** The Cluster for a client's KUBECONFIG (one per distinct value, shared by its clients). */
@@ -171,17 +89,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return cluster;
   }
 
-  /** Milliseconds since the epoch, from the daemon's clock. */
-  get nowMs(): number {
-    return this.now();
-  }
-
   /** Registers a new connection and returns its id. */
   addClient(): number {
     const id = this.nextClientId++;
     this.clients.set(id, { id, name: 'unknown', connectedAt: new Date(this.now()).toISOString() });
     this.log.log('info', 'client', 'client connected', { id, clients: this.clients.size });
-    this.emit('statusChanged');
+    this.statusChanged();
     return id;
   }
 
@@ -191,14 +104,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     if (!client) return;
     client.name = name;
     if (version !== undefined) client.version = version;
-    this.emit('statusChanged');
+    this.statusChanged();
   }
 
   removeClient(id: number): void {
     if (!this.clients.delete(id)) return;
     this.log.log('info', 'client', 'client disconnected', { id, clients: this.clients.size });
-    this.emit('statusChanged');
-    if (this.isIdle()) this.emit('idle');
+    this.statusChanged();
   }
 
   /** True when nothing would be lost by exiting: no client connected, no session or forward held. */
@@ -221,7 +133,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       mode: this.options.mode,
       logFile: this.options.logFile,
       clients: [...this.clients.values()].map((c) => ({ ...c })),
-      sessions: this.dev.list().map((d) => ({ id: d.id, kind: d.kind, name: d.name, namespace: d.namespace, state: d.state })),
+      sessions: this.services.dev.list().map((d) => ({ id: d.id, kind: d.kind, name: d.name, namespace: d.namespace, state: d.state })),
     };
     if (this.options.socketPath !== undefined) result.socketPath = this.options.socketPath;
     return result;
@@ -233,5 +145,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.stopping = true;
     this.log.log('info', 'daemon', 'stop requested', { reason });
     this.emit('stopRequested', reason);
+  }
+
+  private statusChanged(): void {
+    this.emit('event', { kind: 'statusChanged' });
   }
 }

@@ -6,7 +6,8 @@
  * vscode-languageserver and vscode-jsonrpc; nothing here imports a Kubernetes, file-watching or
  * DAP library (those arrive through the ports in ports.ts, implemented in adapters/).
  */
-export { Daemon, type DaemonOptions } from './daemon';
+export { Daemon, type DaemonEvent, type DaemonOptions } from './daemon';
+export { createServices, type DapPorts, type FileSyncPorts, type ServiceEvent, type ServicePorts, type Services } from './services';
 export { NhdError } from './errors';
 export { FileLogger } from './fileLogger';
 export type { AgentTarget, Cluster, Logger, LogLevel, LogTag } from './ports';

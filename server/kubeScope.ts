@@ -1,6 +1,6 @@
 import { ErrorCode, type ClusterScope, type NhdInitializationOptions, type WorkloadKind, type WorkloadRef } from '../protocol';
 import { NhdError } from './errors';
-import { KubeApiError, type Cluster, type KubeObject } from './ports';
+import { KubeApiError, KubeUnreachableError, type Cluster, type KubeObject } from './ports';
 import { KINDS } from './devMode/kinds';
 
 /** A cluster, a context and a namespace: where one request works. */
@@ -64,9 +64,51 @@ export function kubeCall<T>(call: () => T): T {
   }
 }
 
+/**
+ * A cluster call's error as what it is. Only two kinds become cluster errors: the API's answers
+ * (KubeApiError: KubeApi, with status and reason) and requests that never got an answer
+ * (KubeUnreachable, with the message as thrown): the port's KubeUnreachableError (the adapter
+ * names the server or the kubeconfig file and the cause), and a Node system error of the network or
+ * TLS (see isNetworkError), itself or as the cause of what was thrown (a stream that broke). Anything
+ * else (a TypeError, a failed assertion) is left as it is, so the request guard reports it as the
+ * bug it is (reportBug, ErrorCode.Internal) instead of telling the user the cluster is unreachable.
+ */
 export function toNhdError(error: unknown): unknown {
   if (error instanceof NhdError) return error;
   if (error instanceof KubeApiError) return new NhdError(ErrorCode.KubeApi, `Kubernetes refused: ${error.message}`, { status: error.status, reason: error.reason });
-  if (error instanceof Error && !(error.name === 'AbortError')) return new NhdError(ErrorCode.KubeUnreachable, error.message);
+  if (error instanceof KubeUnreachableError || (error instanceof Error && isNetworkError(error))) return new NhdError(ErrorCode.KubeUnreachable, error.message);
   return error;
+}
+
+/** Node's (and undici's) codes for a connection that failed, broke or timed out, and for TLS failures. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'EPIPE',
+  'EPROTO',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+const NETWORK_CODE_PREFIXES = ['ERR_TLS_', 'ERR_SSL_', 'CERT_', 'UND_ERR_'];
+
+/** True when `error`, or an error in its cause chain (or an AggregateError's errors), is a network or TLS failure. */
+export function isNetworkError(error: unknown, seen = new Set<unknown>()): boolean {
+  if (!(error instanceof Error) || seen.has(error)) return false;
+  seen.add(error);
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || NETWORK_CODE_PREFIXES.some((prefix) => code.startsWith(prefix)))) return true;
+  if (error instanceof AggregateError && error.errors.some((inner) => isNetworkError(inner, seen))) return true;
+  return isNetworkError(error.cause, seen);
 }

@@ -88,6 +88,18 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * The Cluster port's other failure: the request never reached the API server (connection refused,
+ * DNS, TLS, a broken stream) or the kubeconfig leads to no cluster (unreadable, no such context).
+ * The message names the server or the file and the cause.
+ */
+export class KubeUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KubeUnreachableError';
+  }
+}
+
 /** A watch event. */
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -1,10 +1,10 @@
 /**
  * Errors as the Cluster port promises them: a KubeApiError with the API's own Status (status,
- * reason, message) for anything the API server answered, a plain Error naming the server and the
- * cause for anything that never reached it.
+ * reason, message) for anything the API server answered, a KubeUnreachableError naming the server
+ * and the cause for anything that never reached it.
  */
 import { ApiException } from '@kubernetes/client-node';
-import { KubeApiError } from '../../server/ports';
+import { KubeApiError, KubeUnreachableError } from '../../server/ports';
 
 /** The API does not serve this apiVersion/kind (discovery found nothing); never "object not found". */
 export class UnknownTypeError extends KubeApiError {
@@ -71,5 +71,5 @@ export function toClusterError(e: unknown, server: string, context: string): Err
   if (e instanceof KubeApiError) return e;
   if (e instanceof ApiException) return statusError(e.code, e.body);
   if (e instanceof Error && e.name === 'AbortError') return e;
-  return new Error(`cannot reach the Kubernetes API server ${server} (context "${context}"): ${causeOf(e)}`, { cause: e });
+  return new KubeUnreachableError(`cannot reach the Kubernetes API server ${server} (context "${context}"): ${causeOf(e)}`, { cause: e });
 }

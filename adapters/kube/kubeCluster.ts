@@ -11,7 +11,7 @@
 import type { Duplex } from 'node:stream';
 import { HttpMethod, type KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, ExecProcess, ExecStreams, KubeConfigView, KubeObject, Logger, ResourceType, WatchEventType } from '../../server/ports';
-import { KubeApiError, nullLogger } from '../../server/ports';
+import { KubeApiError, KubeUnreachableError, nullLogger } from '../../server/ports';
 import { causeOf, statusError, UnknownTypeError } from './errors';
 import { startExec } from './exec';
 import { kubeConfigFor, kubeconfigPaths, kubeconfigSignature, loadKubeconfig, toView, type LoadedKubeconfig } from './kubeconfig';
@@ -217,7 +217,7 @@ export class KubeCluster implements Cluster {
     const { api } = this.client(context);
     const text = e instanceof Error ? e.message : String((e as any)?.message ?? e);
     const m = /Unexpected server response: (\d+)/.exec(text);
-    if (!m) return new Error(`${what} ${namespace}/${pod}: cannot reach the Kubernetes API server ${api.server} (context "${context}"): ${causeOf(e)}`, { cause: e });
+    if (!m) return new KubeUnreachableError(`${what} ${namespace}/${pod}: cannot reach the Kubernetes API server ${api.server} (context "${context}"): ${causeOf(e)}`, { cause: e });
     const code = Number(m[1]);
     let object: KubeObject | undefined;
     try {

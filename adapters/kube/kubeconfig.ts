@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubeConfig, type Cluster as KcCluster, type Context as KcContext, type User as KcUser } from '@kubernetes/client-node';
 import type { KubeConfigView } from '../../server/ports';
-import { messageOf } from '../../server/ports';
+import { KubeUnreachableError, messageOf } from '../../server/ports';
 
 export interface LoadedKubeconfig {
   /** The files that were read, in order. */
@@ -59,7 +59,7 @@ export function loadKubeconfig(paths: string[] = kubeconfigPaths()): LoadedKubec
       kc.loadFromString(text);
       kc.makePathsAbsolute(path.dirname(file));
     } catch (e) {
-      throw new Error(`cannot read kubeconfig ${file}: ${messageOf(e)}`);
+      throw new KubeUnreachableError(`cannot read kubeconfig ${file}: ${messageOf(e)}`, { cause: e });
     }
     out.files.push(file);
     if (out.currentContext === '' && kc.getCurrentContext()) out.currentContext = kc.getCurrentContext();
@@ -89,9 +89,9 @@ export function kubeConfigFor(k: LoadedKubeconfig, context: string): KubeConfig 
   const ctx = k.contexts.find((c) => c.name === context);
   if (!ctx) {
     const where = k.files.length ? k.files.join(', ') : 'no kubeconfig file found';
-    throw new Error(`context "${context}" is not in the kubeconfig (${where})`);
+    throw new KubeUnreachableError(`context "${context}" is not in the kubeconfig (${where})`);
   }
-  if (!k.clusters.some((c) => c.name === ctx.cluster)) throw new Error(`context "${context}" names cluster "${ctx.cluster}", which is not in the kubeconfig`);
+  if (!k.clusters.some((c) => c.name === ctx.cluster)) throw new KubeUnreachableError(`context "${context}" names cluster "${ctx.cluster}", which is not in the kubeconfig`);
   const kc = new KubeConfig();
   kc.loadFromOptions({ clusters: k.clusters, users: k.users, contexts: k.contexts, currentContext: context });
   return kc;

@@ -6,6 +6,7 @@
 import { PassThrough } from 'node:stream';
 import { Log, HttpMethod, type KubeConfig } from '@kubernetes/client-node';
 import type { RawObjectApi } from './objectApi';
+import { KubeUnreachableError } from '../../server/ports';
 
 export interface LogOptions {
   follow: boolean;
@@ -54,7 +55,7 @@ export async function streamLogs(
       query: { container, tailLines: 1, limitBytes: 1 },
       text: true,
     });
-    throw new Error(`reading the log of ${namespace}/${pod} (${container}) failed on ${api.server}`);
+    throw new KubeUnreachableError(`reading the log of ${namespace}/${pod} (${container}) failed on ${api.server}`);
   }
   return new Promise<void>((resolve, reject) => {
     let done = false;
@@ -75,7 +76,7 @@ export async function streamLogs(
     // The body closed or failed without ending: the stream broke.
     onSourceGone = (e) => {
       if (relay.writableEnded) return;
-      finish(new Error(`the log stream of ${namespace}/${pod} (${container}) from ${api.server} broke${e ? `: ${e.message}` : ''}`));
+      finish(new KubeUnreachableError(`the log stream of ${namespace}/${pod} (${container}) from ${api.server} broke${e ? `: ${e.message}` : ''}`));
     };
     if (source && (source as any).destroyed) onSourceGone();
   });

@@ -6,14 +6,27 @@ import { startExecAgent, startLocalAgent } from '../../adapters/agent';
 import { connectDap, dapStreamChannel } from '../../adapters/dap';
 import { KubeCluster } from '../../adapters/kube';
 import { DirectoryWatcher } from '../../adapters/watch';
-import { Daemon, FileLogger, NhdError, ensurePrivateDirectory, listenOnUnixSocket, serveClient, type AgentTarget, type Cluster, type Logger } from '../../server';
+import {
+  Daemon,
+  FileLogger,
+  NhdError,
+  createServices,
+  ensurePrivateDirectory,
+  listenOnUnixSocket,
+  serveClient,
+  type AgentTarget,
+  type Cluster,
+  type DaemonOptions,
+  type Logger,
+  type ServicePorts,
+} from '../../server';
 import { MAX_SOCKET_PATH, nhdPaths } from './paths';
 import { VERSION } from './version';
 
 /**
  * The composition root: the one module that imports both server/ and adapters/ (kube, agent, watch,
- * dap), and wires them with plain constructor injection. It decides how the process listens
- * (stdio for one editor, or a shared unix socket) and when it exits.
+ * dap). It builds the services on the adapters (createServices), hands them to the Daemon, and
+ * decides how the process listens (stdio for one editor, or a shared unix socket) and when it exits.
  */
 export interface ServeOptions {
   /** Listen on this unix socket instead of serving stdio; `true` for the default path. */
@@ -35,7 +48,7 @@ export async function serve(options: ServeOptions): Promise<number> {
 }
 
 function serveStdio(log: FileLogger, logFile: string, testHooks: boolean): Promise<number> {
-  const daemon = new Daemon({ version: VERSION, mode: 'stdio', logFile, testHooks, log, ...kube(log) });
+  const daemon = createDaemon({ version: VERSION, mode: 'stdio', logFile, testHooks, log });
   log.log('info', 'daemon', 'serving stdio', { version: VERSION });
   return new Promise((resolve) => {
     let code = 1;
@@ -57,7 +70,7 @@ async function serveSocket(log: FileLogger, logFile: string, socketPath: string,
     process.stderr.write(`nhd: the socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes; set NHD_HOME to a shorter directory.\n`);
     return 2;
   }
-  const daemon = new Daemon({ version: VERSION, mode: 'socket', socketPath, logFile, testHooks, log, ...kube(log) });
+  const daemon = createDaemon({ version: VERSION, mode: 'socket', socketPath, logFile, testHooks, log });
   const sockets = new Set<net.Socket>();
   let server: net.Server;
   try {
@@ -82,7 +95,9 @@ async function serveSocket(log: FileLogger, logFile: string, socketPath: string,
       idleTimer = setTimeout(() => daemon.requestStop(`idle for ${idleTimeoutSeconds} s`), idleTimeoutSeconds * 1000);
     }
   };
-  daemon.on('statusChanged', armIdleTimer);
+  daemon.on('event', (event) => {
+    if (event.kind === 'statusChanged') armIdleTimer();
+  });
   armIdleTimer();
 
   return new Promise((resolve) => {
@@ -106,11 +121,18 @@ async function serveSocket(log: FileLogger, logFile: string, socketPath: string,
   });
 }
 
-/** Kubernetes through adapters/kube; NHD_IDENTITY names the owner of dev sessions (tests, shared hosts). */
-function kube(log: Logger) {
+/** The daemon on the real edges: Kubernetes (adapters/kube), file sync (watch, agent) and DAP. */
+function createDaemon(options: Omit<DaemonOptions, 'createCluster'>): Daemon {
+  const { log } = options;
+  const createCluster = (kubeconfig: string | undefined) => new KubeCluster({ logger: log, ...(kubeconfig ? { kubeconfig } : {}) });
+  return new Daemon({ ...options, createCluster }, createServices(servicePorts(log)));
+}
+
+/** NHD_IDENTITY names the owner of dev sessions (tests, shared hosts). */
+function servicePorts(log: Logger): ServicePorts {
   const identity = process.env['NHD_IDENTITY'];
   return {
-    createCluster: (kubeconfig: string | undefined) => new KubeCluster({ logger: log, ...(kubeconfig ? { kubeconfig } : {}) }),
+    log,
     ...(identity ? { identity } : {}),
     fileSync: {
       watcher: new DirectoryWatcher(),

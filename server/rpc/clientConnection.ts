@@ -1,14 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
 import {
   CancellationToken,
-  CompletionRequest,
   DidChangeTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
   DidSaveTextDocumentNotification,
   ExecuteCommandRequest,
   ExitNotification,
-  HoverRequest,
   InitializeRequest,
   InitializedNotification,
   PublishDiagnosticsNotification,
@@ -21,27 +19,27 @@ import {
   WillSaveTextDocumentWaitUntilRequest,
   WorkDoneProgressCancelNotification,
   createProtocolConnection,
-  type CompletionItem,
-  type Hover,
   type InitializeParams,
   type InitializeResult,
   type MessageConnection,
   type ProtocolConnection,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ErrorCode, PROTOCOL_VERSION, RpcErrorCode, StatusDidChangeNotification, type NhdInitializationOptions, type NhdServerCapabilities } from '../../protocol';
+import { ErrorCode, PROTOCOL_VERSION, RpcErrorCode, type ClusterScope, type NhdInitializationOptions, type NhdServerCapabilities } from '../../protocol';
 import { reportBug } from '../bug';
-import { completeConfig, diagnoseConfigDocument, hoverConfig, isDevConfigUri } from '../configService';
-import type { Daemon } from '../daemon';
-import { CancelledError, NhdError } from '../errors';
+import { diagnoseConfigDocument, isDevConfigUri } from '../configService';
+import type { Daemon, DaemonEvent } from '../daemon';
+import { CancelledError, NhdError, messageOf } from '../errors';
+import { resolveScope } from '../kubeScope';
 import { GuardedMessageReader, type BadInput } from './framing';
-import type { ClientHandle, MethodHandler } from './handler';
+import { byMethod, type ClientHandle, type Method, type RequestContext } from './handler';
+import { languageMethods } from './languageMethods';
 import { nhdCommands, nhdMethods } from './methods';
 import { terminalNotifications } from './streamMethods';
 import { object, optional, progressToken, readParams } from './params';
 import { WorkDoneReporter, silentProgress } from './progress';
-import { toLspCompletion, toLspDiagnostic, toLspHover } from './toWire';
-import { messageOf } from '../errors';
+import { sendEvent } from './toNotification';
+import { toLspDiagnostic } from './toWire';
 
 /** Largest message accepted from a client; a dev config or a DAP payload is far smaller. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -75,6 +73,9 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   const connection: ProtocolConnection = createProtocolConnection(reader, writer);
   const methods = nhdMethods(daemon);
   const commands = nhdCommands(methods);
+  /** The dev config files the client has open, for diagnostics, completion and hover. */
+  const documents = new TextDocuments(TextDocument);
+  const languageFeatures = byMethod(languageMethods(documents));
   /** Every request being served, aborted when the client leaves. */
   const active = new Set<AbortController>();
   /** Long requests by progress token, for window/workDoneProgress/cancel. */
@@ -117,8 +118,7 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     for (const controller of active) controller.abort();
     active.clear();
     byProgressToken.clear();
-    if (statusListener) daemon.off('statusChanged', statusListener);
-    if (broadcastListener) daemon.off('broadcast', broadcastListener);
+    if (eventListener) daemon.off('event', eventListener);
     connection.dispose();
     streams.close();
     daemon.removeClient(clientId);
@@ -132,23 +132,31 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     resolveClosed();
   }
 
-  // Runs a handler under the guard every request shares: params checked, errors turned into
-  // JSON-RPC errors with stable codes, bugs logged and confined to their request.
-  async function run(method: string, h: MethodHandler, rawParams: unknown, token: CancellationToken): Promise<unknown> {
+  // Where a request works, resolved from the client's scope (see kubeScope.ts).
+  const cluster = () => daemon.clusterFor(client.scope.kubeconfig);
+  const scopeOf = (params: ClusterScope, defaults?: ClusterScope) =>
+    resolveScope((kubeconfig) => daemon.clusterFor(kubeconfig), defaults ? { ...client.scope, ...defaults } : client.scope, params);
+
+  // Runs a method under the guard every request shares (nhd/ methods, commands, completion and
+  // hover): params checked, errors turned into JSON-RPC errors with stable codes, bugs logged and
+  // confined to their request.
+  async function run(entry: Method, rawParams: unknown, token: CancellationToken): Promise<unknown> {
+    const { method } = entry;
     if (!initialized) throw new ResponseError(RpcErrorCode.ServerNotInitialized, `Send initialize before ${method}.`);
     if (shutdown) throw new ResponseError(RpcErrorCode.InvalidRequest, `The connection is shutting down; ${method} was not run.`);
     if (daemon.isStopping) throw new ResponseError(ErrorCode.DaemonStopping, 'The daemon is stopping; reconnect to start a new one.');
-    const params = readParams(h.read, rawParams);
+    const serve = entry.bind(rawParams);
     const controller = new AbortController();
     const cancel = token.onCancellationRequested(() => controller.abort());
-    const workDoneToken = h.long ? readParams(object({ workDoneToken: optional(progressToken) }), rawParams).workDoneToken : undefined;
-    const progress = h.long ? new WorkDoneReporter(connection, workDoneToken, canCreateProgress, true) : silentProgress;
+    const workDoneToken = entry.long ? readParams(object({ workDoneToken: optional(progressToken) }), rawParams).workDoneToken : undefined;
+    const progress = entry.long ? new WorkDoneReporter(connection, workDoneToken, canCreateProgress, true) : silentProgress;
     active.add(controller);
     const key = progress instanceof WorkDoneReporter ? await progress.resolvedToken : undefined;
     if (key !== undefined) byProgressToken.set(key, controller);
     const started = performance.now();
     try {
-      return await h.serve(params, { signal: controller.signal, progress, client });
+      const context: RequestContext = { signal: controller.signal, progress, client, cluster, scope: scopeOf };
+      return await serve(context);
     } catch (error) {
       throw toResponseError(method, error, controller.signal);
     } finally {
@@ -194,17 +202,11 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
       serverInfo: { name: 'nhd', version: daemon.options.version },
     };
   });
-  let statusListener: (() => void) | undefined;
-  let broadcastListener: ((method: string, params: unknown) => void) | undefined;
+  // What the daemon pushes to every client, from `initialized` on.
+  let eventListener: ((event: DaemonEvent) => void) | undefined;
   connection.onNotification(InitializedNotification.type, () => {
-    statusListener = () => {
-      if (!closed) connection.sendNotification(StatusDidChangeNotification.type, daemon.status()).catch(() => {});
-    };
-    broadcastListener = (method, params) => {
-      if (!closed) connection.sendNotification(method, params).catch(() => {});
-    };
-    daemon.on('statusChanged', statusListener);
-    daemon.on('broadcast', broadcastListener);
+    eventListener = (event) => sendEvent(event, client.notify, () => daemon.status());
+    daemon.on('event', eventListener);
   });
   connection.onRequest(ShutdownRequest.type, () => {
     shutdown = true;
@@ -215,12 +217,12 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     options.onExit(wasShutdown);
   });
 
-  // One handler for every nhd/ method: it sees params exactly as sent (absent ones included,
-  // which per-method registration would turn into a missing argument or an error).
+  // One handler for every nhd/ method and language feature: it sees params exactly as sent (absent
+  // ones included, which per-method registration would turn into a missing argument or an error).
   (connection as unknown as MessageConnection).onRequest((method: string, params: unknown, token: CancellationToken) => {
-    const h = methods.get(method);
-    if (h === undefined) throw new ResponseError(RpcErrorCode.MethodNotFound, `Unhandled method ${method}.`);
-    return run(method, h, params, token);
+    const entry = methods.get(method) ?? languageFeatures.get(method);
+    if (entry === undefined) throw new ResponseError(RpcErrorCode.MethodNotFound, `Unhandled method ${method}.`);
+    return run(entry, params, token);
   });
   connection.onRequest(ExecuteCommandRequest.type, (params, token) => {
     const method = commands.get(params.command);
@@ -233,19 +235,19 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
       params.workDoneToken !== undefined && typeof first === 'object' && first !== null && !Array.isArray(first)
         ? { ...first, workDoneToken: (first as { workDoneToken?: unknown }).workDoneToken ?? params.workDoneToken }
         : first;
-    return run(method, methods.get(method)!, withToken, token);
+    return run(methods.get(method)!, withToken, token);
   });
   connection.onNotification(WorkDoneProgressCancelNotification.type, (params) => byProgressToken.get(params.token)?.abort());
 
   // Terminal input and resize: client→server notifications, served beside the request tables.
-  for (const [method, handle] of terminalNotifications(daemon)) {
-    connection.onNotification(method, (params: unknown) => {
-      if (initialized && !closed) handle(params, client);
+  for (const notification of terminalNotifications(daemon.services, log)) {
+    connection.onNotification(notification.method, (params: unknown) => {
+      if (initialized && !closed) notification.handle(params, client);
     });
   }
 
-  // Language features for dev config files.
-  const documents = new TextDocuments(TextDocument);
+  // Language features for dev config files: diagnostics pushed here, completion and hover served
+  // through run.
   documents.listen(textDocumentConnection(connection));
   const publish = (document: TextDocument) => {
     if (!isDevConfigUri(document.uri)) return;
@@ -260,17 +262,6 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   documents.onDidChangeContent((e) => publish(e.document));
   documents.onDidClose((e) => {
     if (isDevConfigUri(e.document.uri)) void connection.sendNotification(PublishDiagnosticsNotification.type, { uri: e.document.uri, diagnostics: [] });
-  });
-  connection.onRequest(CompletionRequest.type, (params): CompletionItem[] => {
-    const document = documents.get(params.textDocument.uri);
-    if (!document || !isDevConfigUri(document.uri)) return [];
-    return completeConfig(document.getText(), params.position).map(toLspCompletion);
-  });
-  connection.onRequest(HoverRequest.type, (params): Hover | null => {
-    const document = documents.get(params.textDocument.uri);
-    if (!document || !isDevConfigUri(document.uri)) return null;
-    const hover = hoverConfig(document.getText(), params.position);
-    return hover ? toLspHover(hover) : null;
   });
 
   connection.onClose(() => close());

@@ -1,50 +1,38 @@
-import { DebugListenRequest, DebugStartRequest, type WorkloadRef } from '../../protocol';
-import type { Daemon } from '../daemon';
-import { resolveScope } from '../kubeScope';
-import { handler, type MethodTable } from './handler';
+import { DebugListenRequest, DebugStartRequest } from '../../protocol';
+import type { Services } from '../services';
+import { clusterScope, debugPrepareOptions, workloadRef } from './fromWire';
+import { handle, type MethodTable } from './handler';
 import { boolean, integer, nonEmptyString, object, optional, progressToken, scopeFields, workloadRefFields } from './params';
 import { runClient } from './runMethods';
 
 /** Requests of the debug area. */
-export function debugMethods(daemon: Daemon): MethodTable {
-  const clusterFor = (kubeconfig: string | undefined) => daemon.clusterFor(kubeconfig);
-  return new Map([
-    [
-      DebugListenRequest.method,
-      handler(object({ ...scopeFields }), (p, { client }) => {
-        const defaults = { ...client.scope, ...(p.namespace ? { namespace: p.namespace } : {}), ...(p.context ? { context: p.context } : {}) };
-        return daemon.debug.listen((params) => resolveScope(clusterFor, defaults, params), runClient(client));
+export function debugMethods({ debug }: Services): MethodTable {
+  return [
+    // Each attach on the listener resolves its own scope: the attach's, else this request's.
+    handle(DebugListenRequest, object({ ...scopeFields }), (p, context) =>
+      debug.listen((attach) => context.scope(attach, clusterScope(p)), runClient(context.client)),
+    ),
+    handle(
+      DebugStartRequest,
+      object({
+        ...workloadRefFields,
+        container: optional(nonEmptyString),
+        localDir: optional(nonEmptyString),
+        hotReload: optional(boolean),
+        localPort: optional(integer(0, 65535)),
+        workDoneToken: optional(progressToken),
       }),
-    ],
-    [
-      DebugStartRequest.method,
-      handler(
-        object({
-          ...workloadRefFields,
-          container: optional(nonEmptyString),
-          localDir: optional(nonEmptyString),
-          hotReload: optional(boolean),
-          localPort: optional(integer(0, 65535)),
-          workDoneToken: optional(progressToken),
-        }),
-        async (p, { client, signal, progress }) => {
-          const scope = resolveScope(clusterFor, client.scope, p);
-          const ref: WorkloadRef = { kind: p.kind, name: p.name };
-          progress.begin(`Debugging ${p.kind}/${p.name}`);
-          try {
-            const options = {
-              ...(p.container !== undefined ? { container: p.container } : {}),
-              ...(p.localDir !== undefined ? { localDir: p.localDir } : {}),
-              ...(p.hotReload !== undefined ? { hotReload: p.hotReload } : {}),
-              ...(p.localPort !== undefined ? { localPort: p.localPort } : {}),
-            };
-            return await daemon.debug.prepare(scope, ref, options, runClient(client), progress, signal);
-          } finally {
-            progress.done();
-          }
-        },
-        true,
-      ),
-    ],
-  ]);
+      async (p, context) => {
+        const { progress } = context;
+        const scope = context.scope(p);
+        progress.begin(`Debugging ${p.kind}/${p.name}`);
+        try {
+          return await debug.prepare(scope, workloadRef(p), debugPrepareOptions(p), runClient(context.client), progress, context.signal);
+        } finally {
+          progress.done();
+        }
+      },
+      { long: true },
+    ),
+  ];
 }

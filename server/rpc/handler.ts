@@ -1,6 +1,8 @@
-import type { NotificationType } from 'vscode-languageserver/node';
-import type { NhdInitializationOptions } from '../../protocol';
-import type { Reader } from './params';
+import type { NotificationType, RequestType } from 'vscode-languageserver/node';
+import type { ClusterScope, NhdInitializationOptions } from '../../protocol';
+import type { Scope } from '../kubeScope';
+import type { Cluster } from '../ports';
+import { readParams, type Reader } from './params';
 import type { Progress } from './progress';
 
 /** The connection a request came in on, as handlers may use it. */
@@ -20,19 +22,57 @@ export interface RequestContext {
   signal: AbortSignal;
   progress: Progress;
   client: ClientHandle;
+  /** The Cluster of the client's KUBECONFIG. */
+  cluster(): Cluster;
+  /**
+   * Where the request works: the context and namespace of `params`, else of `defaults`, else the
+   * client's initializationOptions, else the kubeconfig's (see kubeScope.ts). Usable after the
+   * request was answered (a DAP listener resolves its attaches later).
+   */
+  scope(params: ClusterScope, defaults?: ClusterScope): Scope;
 }
 
-/** One `nhd/` method: how to read its params and how to serve it. */
-export interface MethodHandler<P = unknown, R = unknown> {
-  read: Reader<P>;
-  serve(params: P, context: RequestContext): Promise<R> | R;
-  /** Long work that reports progress and honours cancellation. */
-  long?: boolean;
+/**
+ * One method as a table holds it: its name, whether it is long work (progress, cancellation), and
+ * how to read raw params into the call that serves them. Reading comes first and alone, so that bad
+ * params are refused before any progress or work starts.
+ */
+export interface Method {
+  readonly method: string;
+  readonly long: boolean;
+  /** Reads the params (throwing InvalidParams naming the field) and returns the call serving them. */
+  bind(params: unknown): (context: RequestContext) => unknown;
 }
 
-export function handler<P, R>(read: Reader<P>, serve: MethodHandler<P, R>['serve'], long = false): MethodHandler {
-  return { read, serve, long } as MethodHandler;
+/** A table of methods; each area of the protocol contributes one. */
+export type MethodTable = readonly Method[];
+
+/**
+ * A method from its protocol request type: `read` must produce the request's params (or a narrower
+ * type) and `serve` must return the request's result, so the compiler holds both to the protocol.
+ */
+export function handle<P, R, Q extends P>(
+  request: { readonly method: string; readonly type: RequestType<P, R, void> },
+  read: Reader<Q>,
+  serve: (params: Q, context: RequestContext) => R | Promise<R>,
+  options: { long?: boolean } = {},
+): Method {
+  return {
+    method: request.method,
+    long: options.long ?? false,
+    bind: (raw) => {
+      const params = readParams(read, raw);
+      return (context) => serve(params, context);
+    },
+  };
 }
 
-/** A table of methods by name; each area of the protocol contributes one. */
-export type MethodTable = Map<string, MethodHandler>;
+/** Methods by name, refusing a table that serves one twice. */
+export function byMethod(...tables: MethodTable[]): Map<string, Method> {
+  const methods = new Map<string, Method>();
+  for (const entry of tables.flat()) {
+    if (methods.has(entry.method)) throw new Error(`${entry.method} is served twice`);
+    methods.set(entry.method, entry);
+  }
+  return methods;
+}

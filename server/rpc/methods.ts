@@ -1,57 +1,53 @@
-import {
-  Commands,
-  ConfigLoadRequest,
-  ConfigValidateRequest,
-  DaemonStopRequest,
-  StatusRequest,
-  TestSleepRequest,
-} from '../../protocol';
+import { Commands, ConfigLoadRequest, ConfigValidateRequest, DaemonStopRequest, StatusRequest, TestSleepRequest } from '../../protocol';
 import { loadConfig, validateConfig } from '../configService';
 import type { Daemon } from '../daemon';
 import { CancelledError } from '../errors';
-import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string } from './params';
 import { clusterMethods } from './clusterMethods';
-import { handler, type MethodHandler, type RequestContext } from './handler';
-import { runMethods } from './runMethods';
 import { debugMethods } from './debugMethods';
+import { byMethod, handle, type Method, type MethodTable, type RequestContext } from './handler';
+import { finiteNumber, nonEmptyString, object, oneOf, optional, progressToken, string } from './params';
+import { runMethods } from './runMethods';
 import { streamMethods } from './streamMethods';
 
 /** The `nhd/` methods this daemon serves, by method name. */
-export function nhdMethods(daemon: Daemon): Map<string, MethodHandler> {
-  const methods = new Map<string, MethodHandler>([
-    [StatusRequest.method, handler(object({}), () => daemon.status())],
-    [
-      ConfigValidateRequest.method,
-      handler(object({ path: nonEmptyString, text: optional(string), form: optional(oneOf('file', 'annotation')) }), (p) =>
-        validateConfig(p),
-      ),
-    ],
-    [ConfigLoadRequest.method, handler(object({ localDir: nonEmptyString }), (p) => loadConfig(p.localDir))],
-    [
-      DaemonStopRequest.method,
-      handler(object({ reason: string }), (p) => {
-        // Answer first; the composition root closes connections on the next turn.
-        setImmediate(() => daemon.requestStop(p.reason));
-        return null;
-      }),
-    ],
-  ]);
-  for (const [method, h] of clusterMethods(daemon)) methods.set(method, h);
-  for (const [method, h] of streamMethods(daemon)) methods.set(method, h);
-  for (const [method, h] of runMethods(daemon)) methods.set(method, h);
-  for (const [method, h] of debugMethods(daemon)) methods.set(method, h);
-  if (daemon.options.testHooks) {
-    methods.set(
-      TestSleepRequest.method,
-      handler(object({ ms: finiteNumber, workDoneToken: optional(progressToken) }), (p, ctx) => sleepWithProgress(p.ms, ctx), true),
-    );
-  }
-  return methods;
+export function nhdMethods(daemon: Daemon): Map<string, Method> {
+  const { services } = daemon;
+  return byMethod(
+    daemonMethods(daemon),
+    clusterMethods(services),
+    streamMethods(services),
+    runMethods(services),
+    debugMethods(services),
+    daemon.options.testHooks ? testMethods() : [],
+  );
 }
 
 /** Command ids for workspace/executeCommand whose method this daemon serves. */
-export function nhdCommands(methods: Map<string, MethodHandler>): Map<string, string> {
+export function nhdCommands(methods: Map<string, Method>): Map<string, string> {
   return new Map(Object.entries(Commands).filter(([, method]) => methods.has(method)));
+}
+
+/** The daemon itself and the dev config files. */
+function daemonMethods(daemon: Daemon): MethodTable {
+  return [
+    handle(StatusRequest, object({}), () => daemon.status()),
+    handle(ConfigValidateRequest, object({ path: nonEmptyString, text: optional(string), form: optional(oneOf('file', 'annotation')) }), (p) => validateConfig(p)),
+    handle(ConfigLoadRequest, object({ localDir: nonEmptyString }), (p) => loadConfig(p.localDir)),
+    handle(DaemonStopRequest, object({ reason: string }), (p) => {
+      // Answer first; the composition root closes connections on the next turn.
+      setImmediate(() => daemon.requestStop(p.reason));
+      return null;
+    }),
+  ];
+}
+
+/** `nhd/test/*`, served with NHD_TEST_HOOKS=1 only. */
+function testMethods(): MethodTable {
+  return [
+    handle(TestSleepRequest, object({ ms: finiteNumber, workDoneToken: optional(progressToken) }), (p, context) => sleepWithProgress(p.ms, context), {
+      long: true,
+    }),
+  ];
 }
 
 async function sleepWithProgress(ms: number, { signal, progress }: RequestContext): Promise<number> {

@@ -45,6 +45,24 @@ const within = (to: string, ...dirs: string[]) => dirs.some((d) => to === d || t
 const inRepo = (to: string) => within(to, 'protocol', 'server', 'adapters', 'clients', 'test', 'bench', 'scripts');
 const KUBE_WATCH_DAP = ['@kubernetes/client-node', 'chokidar', '@vscode/debugadapter', '@vscode/debugprotocol', '@vscode/debugadapter-testsupport'];
 
+/** A source file's text without its comments (a comment may name a method, code may not). */
+function code(file: string): string {
+  return fs.readFileSync(path.join(ROOT, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
+}
+
+/**
+ * Literals that spell a wire method (`'nhd/dev/start'`, `"nhd/..."`, a template starting with
+ * `nhd/`); an escaped backtick inside a message (`` \`nhd/run/list\` ``) is text for a person.
+ */
+function wireMethodNames(text: string): string[] {
+  return [...text.matchAll(/(?:['"]|(?<!\\)`)(nhd\/[A-Za-z]+\/[A-Za-z$]*)/g)].map((m) => m[1]!);
+}
+
+/** `new XService(` in a file's code. */
+function serviceConstructions(text: string): string[] {
+  return [...text.matchAll(/\bnew\s+([A-Z]\w*Service)\s*\(/g)].map((m) => m[1]!);
+}
+
 describe('layering', () => {
   it('protocol/ imports nothing from the repository and no library but vscode-jsonrpc', () => {
     expect(violations(['protocol'], (_, to) => within(to, 'protocol') || to === 'vscode-jsonrpc')).toEqual([]);
@@ -98,6 +116,32 @@ describe('layering', () => {
 
   it('only adapters/dap (and tests) speak DAP through the @vscode libraries', () => {
     expect(violations(['adapters', 'clients', 'protocol'], (file, to) => file.startsWith('adapters/dap/') || !to.startsWith('@vscode/debug'))).toEqual([]);
+  });
+
+  it('server/ names wire methods only in server/rpc/ (protocol/ holds them; everything else emits domain events)', () => {
+    const offenders = sources('server')
+      .filter((f) => !f.startsWith('server/rpc/'))
+      .flatMap((f) => wireMethodNames(code(f)).map((name) => `${f}: '${name}'`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('services are built in server/services.ts alone (createServices), never in the Daemon', () => {
+    const offenders = [...sources('server'), ...sources('clients')]
+      .filter((f) => f !== 'server/services.ts')
+      .flatMap((f) => serviceConstructions(code(f)).map((name) => `${f}: new ${name}(`));
+    expect(offenders).toEqual([]);
+    // The Daemon holds the built services by type only.
+    expect(imports('server/daemon.ts').filter((spec) => /Service$/.test(spec))).toEqual([]);
+  });
+
+  it('finds the method names and service constructions it checks', () => {
+    expect(wireMethodNames(`broadcast('nhd/sync/didChange', status); send("nhd/dev/start"); \`nhd/run/list\`; \`(\\\`nhd/run/list\\\` lists)\``)).toEqual([
+      'nhd/sync/didChange',
+      'nhd/dev/start',
+      'nhd/run/list',
+    ]);
+    expect(code('server/daemon.ts')).not.toMatch(/\/\*\*/);
+    expect(serviceConstructions(code('server/services.ts'))).toContain('DevModeService');
   });
 
   it('finds the imports it checks', () => {
