@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import { Daemon, FileLogger, serveClient } from '../../server';
+import { Daemon, FileLogger, createServices, serveClient } from '../../server';
 import { NHD, RawClient, connectSocketClient, initializeConnection, nhdEnv, startSocketDaemon, tempHome, type TestClient } from './daemon';
 
 /**
@@ -41,7 +41,7 @@ async function inProcess(): Promise<SharedEnv> {
   const logFile = path.join(home, 'logs/daemon.log');
   const log = new FileLogger(logFile);
   // No Kubernetes: the wire-level tests need none, and a unit-test daemon must not reach a cluster.
-  const daemon = new Daemon({ version: 'in-process', mode: 'socket', logFile, testHooks: true, log });
+  const daemon = new Daemon({ version: 'in-process', mode: 'socket', logFile, testHooks: true, log }, createServices({ log }));
   const ends: (() => void)[] = [];
   const pair = () => {
     const toDaemon = new PassThrough();
