@@ -121,6 +121,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     });
     this.dev = new DevModeService({
       log: this.log,
+      env: process.env,
       identity: this.identity,
       sessionId: this.sessionId,
       now: this.now,
