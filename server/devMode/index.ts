@@ -11,7 +11,7 @@
 // changes. It reaches Kubernetes only through the Cluster port (server/ports.ts) and the rest of the
 // daemon only through DevModeDeps (sync, port-forwards, the environment); it imports server/rpc for
 // the Progress type alone, never server/sync, server/run or server/debug code (types only), and it
-// never reads process.env: the composition root injects the environment.
+// never reads the process environment: the composition root injects it (DevModeDeps.env).
 
 export { DevModeService, type DevModeDeps } from './devModeService';
 export type { DevModeStrategy, DevModeName } from './strategy';

@@ -156,7 +156,7 @@ export const replaceMode: DevModeStrategy = {
     {
       // The pure planner (plan.ts): where dev.patches, priorityClass and the like will apply.
       name: 'plan dev spec',
-      share: 3,
+      share: 2,
       async run(run) {
         const dev = need(run.dev, 'dev');
         const plan = planDevStart({
