@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type WorkloadKind } from '../../../protocol';
@@ -13,7 +11,7 @@ import { stepPercentages } from '../../../server/devMode/steps';
 import { NhdError } from '../../../server/errors';
 import type { KubeObject } from '../../../server/ports';
 import { FakeCluster, conflictOnReplace, createFailsAfterDelete, failingWatch, podStatus } from '../../fakes/fakeCluster';
-import { ALICE, BOB, DEV_IMAGE, NS, RecordingProgress, harness, isStrictlyIncreasing, never, specOf, syncStatus, workload } from './support';
+import { ALICE, BOB, DEV_IMAGE, NS, RecordingProgress, harness, isStrictlyIncreasing, never, projectWithConfig, specOf, syncStatus, workload } from './support';
 
 const CONFIG_MAP = { apiVersion: 'v1', kind: 'ConfigMap' };
 const HPA = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' };
@@ -283,12 +281,8 @@ describe('HPAs and persistent volume claims', () => {
 });
 
 describe('settings from a config, port-forwards, sync and their warnings', () => {
-  function project(extra = ''): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-devmode-'));
-    fs.mkdirSync(path.join(dir, '.nocalhost'));
-    fs.writeFileSync(
-      path.join(dir, '.nocalhost', 'config.yaml'),
-      `name: deployment
+  const project = (extra = '') =>
+    projectWithConfig(`name: deployment
 serviceType: deployment
 containers:
   - name: app
@@ -296,10 +290,7 @@ containers:
       image: \${DEV_IMAGE}
       workDir: /src
       portForward: ["18080:9080"]
-${extra}`,
-    );
-    return dir;
-  }
+${extra}`);
 
   it('reads ${VAR} from the injected environment, forwards the config ports and syncs localDir', async () => {
     const cluster = new FakeCluster();

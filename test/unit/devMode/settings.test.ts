@@ -5,17 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { resolveSettings, wantsSync } from '../../../server/devMode/settings';
 import type { KubeObject } from '../../../server/ports';
 import { defaultDevConfig } from '../../../server/config';
+import { projectWithConfig } from './support';
 
 /** Settings resolution: config file, else the dev.nocalhost annotation, else defaults; flags on top; the environment injected. */
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
-function project(image: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-settings-'));
-  fs.mkdirSync(path.join(dir, '.nocalhost'));
-  fs.writeFileSync(path.join(dir, '.nocalhost', 'config.yaml'), `name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${image}\n      workDir: /src\n`);
-  return dir;
-}
+const project = (image: string) => projectWithConfig(`name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${image}\n      workDir: /src\n`);
 
 function deployment(annotations: Record<string, string> = {}): KubeObject {
   return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations }, spec: {} };

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { DevSession, SyncStatus, WorkloadKind } from '../../../protocol';
 import { DevModeService, type DevModeDeps } from '../../../server/devMode/devModeService';
 import { KINDS } from '../../../server/devMode/kinds';
@@ -128,4 +131,12 @@ export function specOf(cluster: FakeCluster, kind: WorkloadKind, name: string = 
 
 export function isStrictlyIncreasing(values: number[]): boolean {
   return values.every((v, i) => i === 0 || v > values[i - 1]!);
+}
+
+/** A temporary source directory whose `.nocalhost/config.yaml` is `config`. */
+export function projectWithConfig(config: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-devmode-'));
+  fs.mkdirSync(path.join(dir, '.nocalhost'));
+  fs.writeFileSync(path.join(dir, '.nocalhost', 'config.yaml'), config);
+  return dir;
 }
