@@ -33,6 +33,8 @@ export interface ServicePorts {
   identity?: string;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
+  /** The environment `${VAR}` in dev configs is rendered from (the daemon's own, from serve.ts). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Absent: dev sessions do not sync (and the sync service refuses, see WITHOUT_FILE_SYNC). */
   fileSync?: FileSyncPorts;
   /** Absent: no `nhd/debug/listen`. */
@@ -95,6 +97,7 @@ export function createServices(ports: ServicePorts): Services {
     // This daemon process's session id, written beside the identity on the workloads it takes.
     sessionId: randomBytes(6).toString('hex'),
     now,
+    env: ports.env,
     portForwards,
     ...(ports.fileSync ? { sync } : {}),
     onSessionChange: (session) => emit({ kind: 'devChanged', session }),

@@ -133,6 +133,7 @@ function servicePorts(log: Logger): ServicePorts {
   const identity = process.env['NHD_IDENTITY'];
   return {
     log,
+    env: process.env,
     ...(identity ? { identity } : {}),
     fileSync: {
       watcher: new DirectoryWatcher(),

@@ -41,7 +41,7 @@ async function inProcess(): Promise<SharedEnv> {
   const logFile = path.join(home, 'logs/daemon.log');
   const log = new FileLogger(logFile);
   // No Kubernetes: the wire-level tests need none, and a unit-test daemon must not reach a cluster.
-  const daemon = new Daemon({ version: 'in-process', mode: 'socket', logFile, testHooks: true, log }, createServices({ log }));
+  const daemon = new Daemon({ version: 'in-process', mode: 'socket', logFile, testHooks: true, log }, createServices({ log, env: process.env }));
   const ends: (() => void)[] = [];
   const pair = () => {
     const toDaemon = new PassThrough();

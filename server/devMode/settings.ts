@@ -1,0 +1,60 @@
+import { ErrorCode, type DevSettings, type DevStartParams } from '../../protocol';
+import { defaultDevConfig, findDevConfigFile, loadDevConfigFile, parseDevConfig, selectDevConfig } from '../config';
+import { NhdError } from '../errors';
+import type { KubeObject } from '../ports';
+
+/**
+ * Which dev settings a session uses: the local `.nocalhost/config.yaml`, else the workload's
+ * `dev.nocalhost` annotation, else the defaults; then the flags (`--image`, `--workdir`) on top.
+ * `${VAR}` in a config is resolved from the environment the composition root injects (the
+ * daemon's own), never read here from the process itself.
+ */
+
+/** The environment `${VAR}` reads. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Where a session's dev settings come from: a config file or the workload's annotation, and the container entry in it. */
+export type DevSettingsSource = ({ file: string } | { annotation: string }) & { container: string };
+
+/** The dev settings, the sync sidecar's image if the config names one. */
+export type ResolvedDevSettings = DevSettings & { sidecarImage?: string };
+
+/** The dev settings and where they come from (`source` names a file or the annotation; absent: defaults). */
+export function resolveSettings(params: DevStartParams, original: KubeObject, env: Environment): { dev: ResolvedDevSettings; source?: DevSettingsSource } {
+  const workload = { name: params.name, serviceType: params.kind, ...(params.container ? { container: params.container } : {}) };
+  let dev: DevSettings | undefined;
+  let source: DevSettingsSource | undefined;
+  const file = params.localDir ? findDevConfigFile(params.localDir) : undefined;
+  if (file) {
+    const result = loadDevConfigFile(file, env);
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      throw new NhdError(ErrorCode.ConfigInvalid, `${file} has ${errors.length} error(s); the first: line ${errors[0]!.range.start.line + 1}: ${errors[0]!.message}. Run \`nhd config validate ${file}\`.`, { diagnostics: result.diagnostics });
+    }
+    const selected = selectDevConfig(result.services, workload).container;
+    dev = selected?.dev;
+    if (selected) source = { file, container: selected.name };
+  }
+  const annotation = original.metadata.annotations?.['dev.nocalhost'];
+  if (!dev && annotation) {
+    const result = parseDevConfig({ text: annotation, fileName: `${params.kind}/${params.name} (dev.nocalhost annotation)`, form: 'annotation', workload: { name: params.name, kind: params.kind }, env });
+    if (!result.diagnostics.some((d) => d.severity === 'error')) {
+      const selected = selectDevConfig(result.services, workload).container;
+      dev = selected?.dev;
+      if (selected) source = { annotation: `${params.kind}/${params.name}`, container: selected.name };
+    }
+  }
+  const settings: DevSettings = structuredClone(dev ?? defaultDevConfig());
+  if (params.image) settings.image = params.image;
+  if (params.workDir) settings.workDir = params.workDir;
+  return source ? { dev: settings, source } : { dev: settings };
+}
+
+/**
+ * Whether dev start syncs localDir: as asked, else when localDir (or a parent) holds a dev config,
+ * so that a stray working directory is never uploaded by accident.
+ */
+export function wantsSync(params: DevStartParams): params is DevStartParams & { localDir: string } {
+  if (!params.localDir) return false;
+  return params.sync ?? findDevConfigFile(params.localDir) !== undefined;
+}

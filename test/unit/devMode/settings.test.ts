@@ -1,0 +1,64 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveSettings, wantsSync } from '../../../server/devMode/settings';
+import type { KubeObject } from '../../../server/ports';
+import { defaultDevConfig } from '../../../server/config';
+import { projectWithConfig } from './support';
+
+/** Settings resolution: config file, else the dev.nocalhost annotation, else defaults; flags on top; the environment injected. */
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+const project = (image: string) => projectWithConfig(`name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${image}\n      workDir: /src\n`);
+
+function deployment(annotations: Record<string, string> = {}): KubeObject {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations }, spec: {} };
+}
+
+const ANNOTATION_CONFIG = `name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: \${ANNOTATED:-annotated:v1}\n      workDir: /annotated\n`;
+
+describe('resolveSettings', () => {
+  it('reads ${VAR} of a config file from the environment it is given, not the process', () => {
+    const dir = project('${NHD_TEST_DEV_IMAGE}');
+    expect(process.env['NHD_TEST_DEV_IMAGE']).toBeUndefined();
+    const { dev, source } = resolveSettings({ kind: 'deployment', name: 'web', localDir: dir }, deployment(), { NHD_TEST_DEV_IMAGE: 'injected:v3' });
+    expect(dev).toMatchObject({ image: 'injected:v3', workDir: '/src' });
+    expect(source).toEqual({ file: path.join(dir, '.nocalhost', 'config.yaml'), container: 'app' });
+  });
+
+  it('takes the dev.nocalhost annotation when there is no config, its ${VAR} from the same environment', () => {
+    const original = deployment({ 'dev.nocalhost': ANNOTATION_CONFIG });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, {})).toEqual({ dev: expect.objectContaining({ image: 'annotated:v1', workDir: '/annotated' }), source: { annotation: 'deployment/web', container: 'app' } });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, { ANNOTATED: 'env:v2' }).dev.image).toBe('env:v2');
+    // A config file wins over the annotation.
+    expect(resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1') }, original, {}).dev.image).toBe('file:v1');
+  });
+
+  it('falls back to the defaults, and the flags override whatever was found', () => {
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {})).toEqual({ dev: defaultDevConfig() });
+    const { dev } = resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1'), image: 'flag:v9', workDir: '/flag' }, deployment(), {});
+    expect(dev).toMatchObject({ image: 'flag:v9', workDir: '/flag' });
+  });
+});
+
+describe('wantsSync', () => {
+  it('syncs a localDir with a dev config by default, a stray directory only when asked', () => {
+    const stray = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-stray-'));
+    expect(wantsSync({ kind: 'deployment', name: 'web', localDir: project('x') })).toBe(true);
+    expect(wantsSync({ kind: 'deployment', name: 'web', localDir: project('x'), sync: false })).toBe(false);
+    expect(wantsSync({ kind: 'deployment', name: 'web', localDir: stray })).toBe(false);
+    expect(wantsSync({ kind: 'deployment', name: 'web', localDir: stray, sync: true })).toBe(true);
+    expect(wantsSync({ kind: 'deployment', name: 'web', sync: true })).toBe(false);
+  });
+});
+
+describe('server/devMode and the environment', () => {
+  it('no module in server/devMode reads process.env: the composition root injects it', () => {
+    const dir = path.join(ROOT, 'server/devMode');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('settings.ts');
+    expect(files.filter((f) => /process\.env/.test(fs.readFileSync(path.join(dir, f), 'utf8')))).toEqual([]);
+  });
+});
