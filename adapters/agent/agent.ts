@@ -8,6 +8,18 @@
  * Path safety holds for every op: a path must be relative, `/`-separated, free of `..`, `.`,
  * empty segments and NUL, and no existing directory on its way may be a symlink. A symlink's
  * target is stored as given, but the agent never writes, reads or hashes THROUGH a symlink.
+ *
+ * That holds under races too (docs/security.md). On Linux every directory on a path is opened
+ * from its parent's handle with O_DIRECTORY|O_NOFOLLOW and stays pinned for the batch, and each
+ * action (mkdir, symlink, rename, unlink, rmdir, the temp file's open, chmod) names its entry as
+ * `/proc/self/fd/<parent fd>/<name>`, which the kernel resolves in the pinned directory whatever
+ * happens to the path meanwhile (DirHandles). Where /proc/self/fd is not available (not Linux, or
+ * NHD_AGENT_PINNING=off for tests) the agent falls back to checking each directory with lstat and
+ * re-checking it with realpath right before acting, which narrows a race but cannot close it.
+ *
+ * Special files (FIFOs, sockets, devices) are refused by type from lstat before anything opens
+ * them, and opens use O_NONBLOCK and then fstat, so none can block the agent. Every malformed
+ * request gets an Error frame; the agent keeps serving.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -85,67 +97,205 @@ function segmentsOf(rel: unknown): string[] {
 class Root {
   constructor(readonly dir: string) {}
 
-  /**
-   * The absolute path of `rel` after checking that every directory above it is a real directory
-   * inside the root, never a symlink. With `create`, missing directories are made (0755);
-   * without, a missing one is reported as `not-found`. `verified` lets a batch skip directories it
-   * already checked; the batch clears it whenever one of its ops may have changed a link.
-   */
-  async resolve(rel: unknown, create: boolean, verified?: Set<string>): Promise<string> {
-    const segments = segmentsOf(rel);
-    let current = this.dir;
-    for (let i = 0; i < segments.length - 1; i++) {
-      const next = path.join(current, segments[i]!);
-      if (!verified?.has(next)) {
-        await this.checkDirectory(next, segments.slice(0, i + 1).join('/'), create);
-        verified?.add(next);
-      }
-      current = next;
-    }
-    return path.join(current, segments[segments.length - 1]!);
-  }
-
-  private async checkDirectory(abs: string, rel: string, create: boolean): Promise<void> {
-    let stat: fs.Stats;
+  /** The message for a directory on the way that is a symlink: where it leads, for the reader. */
+  symlinkMessage(rel: string): string {
+    let real: string | undefined;
     try {
-      stat = await fsp.lstat(abs);
-    } catch (error) {
-      if (errnoOf(error) !== 'ENOENT') throw error;
-      if (!create) throw new OpError('not-found', `The directory ${rel} does not exist.`);
-      try {
-        await fsp.mkdir(abs, 0o755);
-      } catch (mkdirError) {
-        if (errnoOf(mkdirError) !== 'EEXIST') throw mkdirError;
-      }
-      stat = await fsp.lstat(abs);
+      real = fs.realpathSync.native(path.join(this.dir, rel));
+    } catch {
+      // A dangling link leads nowhere inside.
     }
-    if (stat.isSymbolicLink()) {
-      const real = await fsp.realpath(abs).catch(() => undefined);
-      const inside = real !== undefined && (real === this.dir || real.startsWith(this.dir + path.sep));
-      throw new OpError(
-        'path-escape',
-        inside
-          ? `The path goes through the symlink ${rel}; the agent never writes or reads through symlinks.`
-          : `The path goes through the symlink ${rel}, which leads outside the root.`,
-      );
-    }
-    if (!stat.isDirectory()) throw new OpError('not-a-directory', `${rel} is not a directory.`);
+    const inside = real !== undefined && (real === this.dir || real.startsWith(this.dir + path.sep));
+    return inside
+      ? `The path goes through the symlink ${rel}; the agent never writes or reads through symlinks.`
+      : `The path goes through the symlink ${rel}, which leads outside the root.`;
   }
+}
+
+/**
+ * How directories are pinned here. On Linux a directory opened with O_DIRECTORY|O_NOFOLLOW stays
+ * that directory whatever happens to its name, and `/proc/self/fd/<fd>/<name>` is looked up in
+ * it: the kernel follows the magic link to the open directory, and mkdir, rename, unlink, rmdir,
+ * symlink, lstat and open with O_NOFOLLOW never follow the final name. Directories are opened
+ * with O_PATH where its value is known, so a directory the agent may search but not read (0311)
+ * still works and a chmod never opens the file itself (a FIFO, a device, a 000 file). Without
+ * /proc (macOS, for the local agent of two-way sync) `fallback` is set and the agent checks each
+ * directory with lstat and re-checks it with realpath right before each action, as before.
+ */
+interface Pinning {
+  readonly fallback: boolean;
+  /** open(2) flags for a directory handle. */
+  readonly dirFlags: number;
+  /** Directory and chmod handles are O_PATH (no read permission needed, nothing opened). */
+  readonly oPath: boolean;
+}
+
+/** Linux's O_PATH, which fs.constants lacks; this value on every architecture Node has a Linux build for. */
+const O_PATH = 0o10000000;
+const O_PATH_ARCHES = new Set(['x64', 'arm64', 'arm', 'ia32', 'ppc64', 's390x', 'riscv64', 'loong64']);
+const O_DIRECTORY = fs.constants.O_DIRECTORY;
+const O_NONBLOCK = fs.constants.O_NONBLOCK;
+
+let pinning: Pinning = { fallback: true, dirFlags: fs.constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW, oPath: false };
+
+/** Tries pinning on the root: it holds when /proc/self/fd/<fd> of the open root is the root. */
+function probePinning(rootDir: string): Pinning {
+  if (process.platform !== 'linux' || process.env['NHD_AGENT_PINNING'] === 'off') return pinning;
+  const candidates = O_PATH_ARCHES.has(process.arch) ? [O_PATH, fs.constants.O_RDONLY] : [fs.constants.O_RDONLY];
+  for (const base of candidates) {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(rootDir, base | O_DIRECTORY | O_NOFOLLOW);
+      const direct = fs.fstatSync(fd);
+      const viaProc = fs.statSync(`/proc/self/fd/${fd}/.`);
+      if (direct.ino === viaProc.ino && direct.dev === viaProc.dev) return { fallback: false, dirFlags: base | O_DIRECTORY | O_NOFOLLOW, oPath: base === O_PATH };
+    } catch {
+      // Not this way; try the next, or fall back.
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+  return pinning;
+}
+
+/** `prefix/name`: the path the kernel resolves to the entry `name` in a verified directory. */
+const at = (prefix: string, name: string) => `${prefix}/${name}`;
+
+/** A directory reached from the root through real directories only. */
+interface OpenDir {
+  /** What `at` takes: `/proc/self/fd/<fd>`, or the absolute path in the fallback. */
+  readonly prefix: string;
+  close(): void;
+}
+
+class NotADirectory extends Error {
+  constructor(readonly isSymlink: boolean) {
+    super(isSymlink ? 'a symlink' : 'not a directory');
+  }
+}
+
+function openRoot(root: Root): OpenDir {
+  if (pinning.fallback) return { prefix: root.dir, close: () => undefined };
+  const fd = fs.openSync(root.dir, pinning.dirFlags);
+  return { prefix: `/proc/self/fd/${fd}`, close: () => fs.closeSync(fd) };
+}
+
+/**
+ * Opens the directory `name` in `parent` without following a symlink. Throws errno errors
+ * (ENOENT) or NotADirectory, which says whether the entry is a symlink.
+ */
+function openDirAt(parent: string, name: string): OpenDir {
+  const entry = at(parent, name);
+  if (pinning.fallback) {
+    const stat = fs.lstatSync(entry);
+    if (!stat.isDirectory()) throw new NotADirectory(stat.isSymbolicLink());
+    return { prefix: entry, close: () => undefined };
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(entry, pinning.dirFlags);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno !== 'ENOTDIR' && errno !== 'ELOOP') throw error;
+    throw new NotADirectory(fs.lstatSync(entry, { throwIfNoEntry: false })?.isSymbolicLink() ?? false);
+  }
+  return { prefix: `/proc/self/fd/${fd}`, close: () => fs.closeSync(fd) };
+}
+
+/**
+ * In the fallback only: the directory still resolves to itself right before an action, which
+ * catches a directory swapped for a symlink since it was checked (narrowing the race, not closing
+ * it). With pinning there is nothing to re-check: the action happens in the pinned directory.
+ */
+function recheck(root: Root, prefix: string): void {
+  if (!pinning.fallback || prefix === root.dir) return;
+  if (fs.realpathSync.native(prefix) !== prefix) throw new OpError('path-escape', `${path.relative(root.dir, prefix)} changed into a symlink during the op.`);
+}
+
+/** Where an op acts: the entry `name` in the verified directory `parent`. */
+interface Place {
+  /** The directory's prefix, for `at` (temp files next to the target). */
+  parent: string;
+  name: string;
+  /** `at(parent, name)`. */
+  path: string;
+}
+
+/**
+ * The directories one batch (or one read) has opened, by relative path, each pinned until
+ * close(). A pinned directory is the directory, not its name: if something else in the container
+ * moves it while the batch runs, the batch's later ops under that name land in it where it now is
+ * (inside the root unless that process moved it out, and then only in the directory it moved,
+ * which it could write itself); the next batch resolves the names afresh. The batch's own delete,
+ * rename and symlink ops forget what they may have moved (`forget`), so no later op of the batch
+ * acts through a stale handle. Handles are opened with synchronous calls: one per directory per
+ * batch, which keeps the initial sync of many small files cheap.
+ */
+class DirHandles {
+  private readonly dirs = new Map<string, OpenDir>();
+  private rootDir: OpenDir | undefined;
+
+  constructor(private readonly root: Root) {}
 
   /**
-   * Re-checks, just before a rename, that the directory still resolves to itself: a directory
-   * swapped for a symlink since the check (by something else in the container) is caught here.
+   * The place of `rel`, after checking that every directory above it is a real directory inside
+   * the root, never a symlink. With `create`, missing directories are made (0755); without, a
+   * missing one is reported as `not-found`.
    */
-  async recheck(parent: string): Promise<void> {
-    if (parent === this.dir) return;
-    const real = await fsp.realpath(parent);
-    if (real !== parent) throw new OpError('path-escape', `${path.relative(this.dir, parent)} changed into a symlink during the op.`);
+  place(rel: unknown, create: boolean): Place {
+    const segments = segmentsOf(rel);
+    this.rootDir ??= openRoot(this.root);
+    let parent = this.rootDir.prefix;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const dirRel = segments.slice(0, i + 1).join('/');
+      let dir = this.dirs.get(dirRel);
+      if (!dir) {
+        dir = this.open(parent, segments[i]!, dirRel, create);
+        this.dirs.set(dirRel, dir);
+      }
+      parent = dir.prefix;
+    }
+    const name = segments[segments.length - 1]!;
+    return { parent, name, path: at(parent, name) };
   }
 
-  recheckSync(parent: string): void {
-    if (parent === this.dir) return;
-    const real = fs.realpathSync.native(parent);
-    if (real !== parent) throw new OpError('path-escape', `${path.relative(this.dir, parent)} changed into a symlink during the op.`);
+  private open(parent: string, name: string, rel: string, create: boolean): OpenDir {
+    try {
+      try {
+        return openDirAt(parent, name);
+      } catch (error) {
+        if (errnoOf(error) !== 'ENOENT') throw error;
+        if (!create) throw new OpError('not-found', `The directory ${rel} does not exist.`);
+        recheck(this.root, parent);
+        try {
+          fs.mkdirSync(at(parent, name), 0o755);
+        } catch (mkdirError) {
+          if (errnoOf(mkdirError) !== 'EEXIST') throw mkdirError;
+        }
+        return openDirAt(parent, name);
+      }
+    } catch (error) {
+      if (!(error instanceof NotADirectory)) throw error;
+      if (error.isSymlink) throw new OpError('path-escape', this.root.symlinkMessage(rel));
+      throw new OpError('not-a-directory', `${rel} is not a directory.`);
+    }
+  }
+
+  /** Drops the handles of `rel` and below: an op of the batch may have moved or removed them. */
+  forget(rel: string): void {
+    for (const [dirRel, dir] of this.dirs) {
+      if (dirRel === rel || dirRel.startsWith(rel + '/')) {
+        dir.close();
+        this.dirs.delete(dirRel);
+      }
+    }
+  }
+
+  close(): void {
+    for (const dir of this.dirs.values()) dir.close();
+    this.dirs.clear();
+    this.rootDir?.close();
+    this.rootDir = undefined;
   }
 }
 
@@ -164,8 +314,11 @@ function toOpError(error: unknown, rel: string): WireOpError {
 
 const tempName = () => TEMP_PREFIX + randomBytes(8).toString('hex');
 
-/** Temp files being written, removed on exit so a killed batch leaves nothing behind. */
-const liveTempFiles = new Set<string>();
+/**
+ * Temp files being written, by name (random, so unique), with the path they were made at; removed
+ * on exit so a killed batch leaves nothing behind (the batch's handles are still open then).
+ */
+const liveTempFiles = new Map<string, string>();
 
 // ---------------------------------------------------------------------------------------------
 // Content of a write, arriving as Data frames closed by an End frame.
@@ -223,19 +376,27 @@ class ContentQueue {
 // ---------------------------------------------------------------------------------------------
 // Ops.
 
-async function applyOps(root: Root, ops: WireSyncOp[], content: ContentQueue): Promise<ApplyResult> {
+async function applyOps(root: Root, ops: unknown[], content: ContentQueue): Promise<ApplyResult> {
   const result: ApplyResult = { applied: 0, bytes: 0, errors: [] };
-  const verified = new Set<string>();
-  for (const op of ops) {
-    const rel = op.op === 'rename' ? op.from : op.path;
-    if (op.op === 'delete' || op.op === 'rename' || op.op === 'symlink') verified.clear();
-    try {
-      if (op.op === 'write') result.bytes += await writeFile(root, op, content, verified);
-      else await applyOne(root, op, verified);
-      result.applied++;
-    } catch (error) {
-      result.errors.push(toOpError(error, rel));
+  const dirs = new DirHandles(root);
+  try {
+    for (const op of ops) {
+      if (typeof op !== 'object' || op === null || Array.isArray(op)) {
+        result.errors.push({ path: '', code: 'bad-request', message: `An op must be an object, not ${JSON.stringify(op)}.` });
+        continue;
+      }
+      const wire = op as WireSyncOp;
+      const rel = wire.op === 'rename' ? wire.from : wire.path;
+      try {
+        if (wire.op === 'write') result.bytes += await writeFile(root, wire, content, dirs);
+        else await applyOne(root, wire, dirs);
+        result.applied++;
+      } catch (error) {
+        result.errors.push(toOpError(error, typeof rel === 'string' ? rel : ''));
+      }
     }
+  } finally {
+    dirs.close();
   }
   return result;
 }
@@ -247,23 +408,25 @@ async function applyOps(root: Root, ops: WireSyncOp[], content: ContentQueue): P
  */
 const SMALL_FILE = 1024 * 1024;
 
+const TEMP_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
+
 /** Writes to a temp file next to the target, sets mode and mtime, then renames over the target. */
-async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, content: ContentQueue, verified: Set<string>): Promise<number> {
-  let target: string;
+async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, content: ContentQueue, dirs: DirHandles): Promise<number> {
+  let place: Place;
   try {
-    target = await root.resolve(op.path, true, verified);
+    place = dirs.place(op.path, true);
   } catch (error) {
     await content.skipFile();
     throw error;
   }
-  if (op.size <= SMALL_FILE) return writeSmallFile(root, op, content, target);
-  const parent = path.dirname(target);
-  const temp = path.join(parent, tempName());
+  if (op.size <= SMALL_FILE) return writeSmallFile(root, op, content, place);
+  const name = tempName();
+  const temp = at(place.parent, name);
   let handle: fsp.FileHandle | undefined;
-  liveTempFiles.add(temp);
+  liveTempFiles.set(name, temp);
   try {
     try {
-      handle = await fsp.open(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+      handle = await fsp.open(temp, TEMP_FLAGS, 0o600);
     } catch (error) {
       await content.skipFile();
       throw error;
@@ -283,19 +446,19 @@ async function writeFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, c
     await handle.utimes(new Date(), new Date(op.mtimeMs));
     await handle.close();
     handle = undefined;
-    await root.recheck(parent);
-    await checkUnchanged(target, op.path, op.ifUnchanged);
-    await fsp.rename(temp, target);
-    liveTempFiles.delete(temp);
+    recheck(root, place.parent);
+    await checkUnchanged(place.path, op.path, op.ifUnchanged);
+    await fsp.rename(temp, place.path);
+    liveTempFiles.delete(name);
     return written;
   } finally {
     if (handle) await handle.close().catch(() => undefined);
-    if (liveTempFiles.delete(temp)) await fsp.unlink(temp).catch(() => undefined);
+    if (liveTempFiles.delete(name)) await fsp.unlink(temp).catch(() => undefined);
   }
 }
 
 /** writeFile for a small file: its content first, then one synchronous open-write-chmod-utimes-close-rename. */
-async function writeSmallFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, content: ContentQueue, target: string): Promise<number> {
+async function writeSmallFile(root: Root, op: Extract<WireSyncOp, { op: 'write' }>, content: ContentQueue, place: Place): Promise<number> {
   const chunks: Buffer[] = [];
   let written = 0;
   for (;;) {
@@ -308,11 +471,11 @@ async function writeSmallFile(root: Root, op: Extract<WireSyncOp, { op: 'write' 
     written += item.length;
   }
   if (written !== op.size) throw new OpError('size-mismatch', `${op.path}: expected ${op.size} bytes, received ${written}; it changed while being sent.`);
-  const parent = path.dirname(target);
-  const temp = path.join(parent, tempName());
-  liveTempFiles.add(temp);
+  const name = tempName();
+  const temp = at(place.parent, name);
+  liveTempFiles.set(name, temp);
   try {
-    const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW, 0o600);
+    const fd = fs.openSync(temp, TEMP_FLAGS, 0o600);
     try {
       for (const chunk of chunks) fs.writeSync(fd, chunk);
       fs.fchmodSync(fd, op.mode & 0o7777);
@@ -320,13 +483,13 @@ async function writeSmallFile(root: Root, op: Extract<WireSyncOp, { op: 'write' 
     } finally {
       fs.closeSync(fd);
     }
-    root.recheckSync(parent);
-    checkUnchangedSync(target, op.path, op.ifUnchanged);
-    fs.renameSync(temp, target);
-    liveTempFiles.delete(temp);
+    recheck(root, place.parent);
+    checkUnchangedSync(place.path, op.path, op.ifUnchanged);
+    fs.renameSync(temp, place.path);
+    liveTempFiles.delete(name);
     return written;
   } finally {
-    if (liveTempFiles.delete(temp)) {
+    if (liveTempFiles.delete(name)) {
       try {
         fs.unlinkSync(temp);
       } catch {
@@ -338,13 +501,7 @@ async function writeSmallFile(root: Root, op: Extract<WireSyncOp, { op: 'write' 
 
 function checkUnchangedSync(target: string, rel: string, expected: WireIfUnchanged | undefined): void {
   if (expected === undefined) return;
-  let stat: fs.Stats | undefined;
-  try {
-    stat = fs.lstatSync(target);
-  } catch (error) {
-    if (errnoOf(error) !== 'ENOENT') throw error;
-  }
-  assertUnchanged(stat, rel, expected);
+  assertUnchanged(fs.lstatSync(target, { throwIfNoEntry: false }), rel, expected);
 }
 
 function assertUnchanged(stat: fs.Stats | undefined, rel: string, expected: WireIfUnchanged): void {
@@ -367,65 +524,168 @@ async function checkUnchanged(target: string, rel: string, expected: WireIfUncha
   assertUnchanged(stat, rel, expected);
 }
 
-async function applyOne(root: Root, op: Exclude<WireSyncOp, { op: 'write' }>, verified: Set<string>): Promise<void> {
+/**
+ * Sets the mode of the entry at `place` itself, never of what a symlink there points to. With
+ * O_PATH the entry is pinned without being opened (no read permission needed: a 000 file of a
+ * non-root agent works, a FIFO cannot block) and chmod goes through /proc/self/fd/<fd>. Otherwise
+ * it is opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK and fchmod'ed; a file the agent cannot open (mode
+ * 000 and not root) is refused with `permission` rather than changed by name, and special files
+ * are refused without opening them (opening a device can act on it).
+ */
+function chmodAt(place: Place, rel: string, mode: number): void {
+  if (pinning.oPath) {
+    const fd = fs.openSync(place.path, O_PATH | O_NOFOLLOW);
+    try {
+      if (fs.fstatSync(fd).isSymbolicLink()) throw new OpError('is-symlink', `${rel} is a symlink; its mode cannot be changed.`);
+      fs.chmodSync(`/proc/self/fd/${fd}`, mode);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return;
+  }
+  const stat = fs.lstatSync(place.path);
+  // Linux has no lchmod, so a link's own mode cannot be set.
+  if (stat.isSymbolicLink()) throw new OpError('is-symlink', `${rel} is a symlink; its mode cannot be changed.`);
+  if (!stat.isFile() && !stat.isDirectory()) throw new OpError('not-a-file', `${rel} is not a regular file or directory; its mode is left alone.`);
+  let fd: number;
+  try {
+    fd = fs.openSync(place.path, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'ELOOP') throw new OpError('is-symlink', `${rel} turned into a symlink; its mode cannot be changed.`);
+    if (errno === 'EACCES') throw new OpError('permission', `${rel} cannot be opened by the agent's user, so its mode is not changed (the agent never changes a mode by name).`);
+    throw error;
+  }
+  try {
+    const opened = fs.fstatSync(fd);
+    if (opened.ino !== stat.ino || opened.dev !== stat.dev) throw new OpError('changed', `${rel} was replaced during the op; its mode is not changed.`);
+    fs.fchmodSync(fd, mode);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Removes the entry `name` in `parent`, a whole tree for a directory, never following a symlink:
+ * each subdirectory is opened through its parent's handle with O_NOFOLLOW, and an entry that is
+ * (or turned into) a symlink is unlinked, never descended. Directories are emptied with
+ * synchronous calls, one directory per turn of the event loop, so other requests keep being served.
+ */
+async function removeEntry(root: Root, parent: string, name: string): Promise<void> {
+  const stat = fs.lstatSync(at(parent, name), { throwIfNoEntry: false });
+  if (!stat) return;
+  recheck(root, parent);
+  if (!stat.isDirectory()) return unlinkIfThere(at(parent, name));
+  for (let attempt = 0; ; attempt++) {
+    let dir: OpenDir;
+    try {
+      dir = openDirAt(parent, name);
+    } catch (error) {
+      if (errnoOf(error) === 'ENOENT') return;
+      if (!(error instanceof NotADirectory)) throw error;
+      // Swapped for a symlink (or a file) since the lstat: remove the link itself.
+      return unlinkIfThere(at(parent, name));
+    }
+    try {
+      for (const child of fs.readdirSync(dir.prefix)) {
+        const childStat = fs.lstatSync(at(dir.prefix, child), { throwIfNoEntry: false });
+        if (childStat?.isDirectory()) await removeEntry(root, dir.prefix, child);
+        else if (childStat) unlinkIfThere(at(dir.prefix, child));
+      }
+    } finally {
+      dir.close();
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      fs.rmdirSync(at(parent, name));
+      return;
+    } catch (error) {
+      const errno = errnoOf(error);
+      if (errno === 'ENOENT') return;
+      // Swapped for a symlink after it was emptied: rmdir does not follow it; unlink the link.
+      if (errno === 'ENOTDIR') return unlinkIfThere(at(parent, name));
+      // Something added entries meanwhile: empty it again, a few times.
+      if (errno === 'ENOTEMPTY' && attempt < 3) continue;
+      throw error;
+    }
+  }
+}
+
+function unlinkIfThere(entry: string): void {
+  try {
+    fs.unlinkSync(entry);
+  } catch (error) {
+    if (errnoOf(error) !== 'ENOENT') throw error;
+  }
+}
+
+async function applyOne(root: Root, op: Exclude<WireSyncOp, { op: 'write' }>, dirs: DirHandles): Promise<void> {
   switch (op.op) {
     case 'mkdir': {
-      const target = await root.resolve(op.path, true, verified);
+      const place = dirs.place(op.path, true);
+      recheck(root, place.parent);
       try {
-        await fsp.mkdir(target, op.mode & 0o7777);
+        fs.mkdirSync(place.path, op.mode & 0o7777);
       } catch (error) {
         if (errnoOf(error) !== 'EEXIST') throw error;
-        const stat = await fsp.lstat(target);
-        if (!stat.isDirectory()) throw new OpError('exists', `${op.path} exists and is not a directory.`);
+        if (!fs.lstatSync(place.path).isDirectory()) throw new OpError('exists', `${op.path} exists and is not a directory.`);
       }
       // mkdir's mode is filtered by the umask; chmod is not.
-      await fsp.chmod(target, op.mode & 0o7777);
+      chmodAt(place, op.path, op.mode & 0o7777);
       return;
     }
     case 'symlink': {
       if (typeof op.target !== 'string' || op.target === '' || op.target.includes('\0')) throw new OpError('bad-path', `The symlink target for ${op.path} is empty or invalid.`);
-      const target = await root.resolve(op.path, true);
-      const parent = path.dirname(target);
-      const temp = path.join(parent, tempName());
-      liveTempFiles.add(temp);
+      const place = dirs.place(op.path, true);
+      const name = tempName();
+      const temp = at(place.parent, name);
+      liveTempFiles.set(name, temp);
       try {
-        await fsp.symlink(op.target, temp);
-        await root.recheck(parent);
-        await fsp.rename(temp, target);
-        liveTempFiles.delete(temp);
+        fs.symlinkSync(op.target, temp);
+        recheck(root, place.parent);
+        fs.renameSync(temp, place.path);
+        liveTempFiles.delete(name);
       } finally {
-        if (liveTempFiles.delete(temp)) await fsp.unlink(temp).catch(() => undefined);
+        if (liveTempFiles.delete(name)) unlinkIfThere(temp);
+        dirs.forget(op.path);
       }
       return;
     }
     case 'delete': {
-      let target: string;
+      let place: Place;
       try {
-        target = await root.resolve(op.path, false);
+        place = dirs.place(op.path, false);
       } catch (error) {
         // A missing parent means the path is already gone, which is what was asked.
         if (error instanceof OpError && error.code === 'not-found') return;
         throw error;
       }
-      await checkUnchanged(target, op.path, op.ifUnchanged);
-      // rm never follows symlinks: a link is removed, not what it points to.
-      await fsp.rm(target, { recursive: true, force: true });
+      await checkUnchanged(place.path, op.path, op.ifUnchanged);
+      try {
+        await removeEntry(root, place.parent, place.name);
+      } finally {
+        dirs.forget(op.path);
+      }
       return;
     }
     case 'rename': {
-      const from = await root.resolve(op.from, false);
-      await fsp.lstat(from);
-      const to = await root.resolve(op.to, true);
-      await root.recheck(path.dirname(to));
-      await fsp.rename(from, to);
+      const from = dirs.place(op.from, false);
+      fs.lstatSync(from.path);
+      const to = dirs.place(op.to, true);
+      recheck(root, from.parent);
+      recheck(root, to.parent);
+      try {
+        fs.renameSync(from.path, to.path);
+      } finally {
+        dirs.forget(op.from);
+        dirs.forget(op.to);
+      }
       return;
     }
     case 'chmod': {
-      const target = await root.resolve(op.path, false, verified);
-      const stat = await fsp.lstat(target);
-      // chmod follows symlinks and Linux has no lchmod, so a link's own mode cannot be set.
-      if (stat.isSymbolicLink()) throw new OpError('is-symlink', `${op.path} is a symlink; its mode cannot be changed.`);
-      await fsp.chmod(target, op.mode & 0o7777);
+      const place = dirs.place(op.path, false);
+      recheck(root, place.parent);
+      chmodAt(place, op.path, op.mode & 0o7777);
       return;
     }
     default:
@@ -449,9 +709,26 @@ function entryOf(rel: string, stat: fs.Stats, target?: string): WireIndexEntry {
   return entry;
 }
 
-async function hashFile(abs: string): Promise<string> {
+/**
+ * Opens a regular file for reading without following a symlink and without blocking on a special
+ * file: the caller has lstat'ed it as a file, and O_NONBLOCK plus fstat catch one swapped in since
+ * (a FIFO opened this way returns at once, and is then refused by type).
+ */
+async function openRegularFile(entry: string, rel: string): Promise<fsp.FileHandle> {
+  const handle = await fsp.open(entry, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) throw new OpError('not-a-file', `${rel} is not a regular file.`);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  return handle;
+}
+
+async function hashFile(entry: string, rel: string): Promise<string> {
   const hash = createHash('sha256');
-  const handle = await fsp.open(abs, fs.constants.O_RDONLY | O_NOFOLLOW);
+  const handle = await openRegularFile(entry, rel);
   try {
     const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
     for (;;) {
@@ -463,6 +740,28 @@ async function hashFile(abs: string): Promise<string> {
     await handle.close();
   }
   return hash.digest('hex');
+}
+
+/**
+ * Opens a directory the walk listed earlier, by its path, and makes sure it is still the one
+ * listed (same device and inode): a directory on the way swapped for a symlink since then leads
+ * elsewhere and is skipped, so the walk never lists anything outside the root.
+ */
+function reopenListed(root: Root, rel: string, listed: { dev: number; ino: number }): OpenDir | undefined {
+  const abs = path.join(root.dir, rel);
+  if (pinning.fallback) {
+    const stat = fs.lstatSync(abs);
+    return stat.isDirectory() && stat.dev === listed.dev && stat.ino === listed.ino ? { prefix: abs, close: () => undefined } : undefined;
+  }
+  const fd = fs.openSync(abs, pinning.dirFlags);
+  let same = false;
+  try {
+    const stat = fs.fstatSync(fd);
+    same = stat.dev === listed.dev && stat.ino === listed.ino;
+  } finally {
+    if (!same) fs.closeSync(fd);
+  }
+  return same ? { prefix: `/proc/self/fd/${fd}`, close: () => fs.closeSync(fd) } : undefined;
 }
 
 /**
@@ -482,56 +781,112 @@ async function streamIndex(root: Root, id: number, hash: boolean | string[] | un
     batch = [];
     await sendJson(FrameType.Partial, id, entries);
   };
-  const pending: string[] = [''];
+  const pending: { rel: string; dev: number; ino: number }[] = [];
+  const rootDir = openRoot(root);
+  try {
+    await listDirectory(rootDir.prefix, '');
+  } finally {
+    rootDir.close();
+  }
   while (pending.length > 0) {
-    const dirRel = pending.shift()!;
-    const dirAbs = dirRel === '' ? root.dir : path.join(root.dir, dirRel);
-    let names: string[];
+    const { rel, dev, ino } = pending.shift()!;
+    let dir: OpenDir | undefined;
     try {
-      names = fs.readdirSync(dirAbs);
+      dir = reopenListed(root, rel, { dev, ino });
     } catch (error) {
       // A directory removed or made unreadable during the walk: its entry stands, its content is unknown.
-      if (dirRel === '') throw error;
-      log(`index: cannot list ${dirRel}: ${(error as Error).message}`);
+      log(`index: cannot list ${rel}: ${(error as Error).message}`);
       continue;
     }
-    names.sort();
-    for (const name of names) {
-      const rel = dirRel === '' ? name : `${dirRel}/${name}`;
-      const abs = path.join(dirAbs, name);
-      if (name.startsWith(TEMP_PREFIX)) {
-        removeIfStale(abs);
-        continue;
-      }
-      let entry: WireIndexEntry;
-      try {
-        const stat = fs.lstatSync(abs);
-        if (stat.isSymbolicLink()) entry = entryOf(rel, stat, fs.readlinkSync(abs));
-        else if (stat.isDirectory() || stat.isFile()) entry = entryOf(rel, stat);
-        else continue;
-        if (entry.kind === 'dir') pending.push(rel);
-        if (entry.kind === 'file' && (hashAll || hashListed?.has(rel))) entry.hash = await hashFile(abs);
-      } catch (error) {
-        if (errnoOf(error) === 'ENOENT') continue; // Deleted during the walk.
-        throw error;
-      }
-      batch.push(entry);
-      count++;
-      if (batch.length >= INDEX_CHUNK_ENTRIES) await flush();
+    if (!dir) {
+      log(`index: ${rel} was replaced during the walk; its content is left out.`);
+      continue;
+    }
+    try {
+      await listDirectory(dir.prefix, rel);
+    } finally {
+      dir.close();
     }
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await flush();
   return { count };
+
+  async function listDirectory(prefix: string, dirRel: string): Promise<void> {
+    let stats: { name: string; stat: fs.Stats; target?: string }[];
+    try {
+      stats = lstatAll(prefix);
+    } catch (error) {
+      if (dirRel === '') throw error;
+      log(`index: cannot list ${dirRel}: ${(error as Error).message}`);
+      return;
+    }
+    for (const { name, stat, target } of stats) {
+      const rel = dirRel === '' ? name : `${dirRel}/${name}`;
+      const entry = entryOf(rel, stat, target);
+      if (entry.kind === 'dir') pending.push({ rel, dev: stat.dev, ino: stat.ino });
+      if (entry.kind === 'file' && (hashAll || hashListed?.has(rel))) {
+        try {
+          entry.hash = await hashFile(at(prefix, name), rel);
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT') continue; // Deleted during the walk.
+          // Swapped for a special file since the lstat: left out, like one found as such.
+          if (error instanceof OpError && error.code === 'not-a-file') continue;
+          throw error;
+        }
+      }
+      batch.push(entry);
+      count++;
+      if (batch.length >= INDEX_CHUNK_ENTRIES) await flush();
+    }
+  }
+}
+
+/**
+ * The sorted entries of one directory with their lstat (and a symlink's target), leaving out
+ * special files and removing stale temp files. With pinning the loop runs with the process's
+ * working directory set to the pinned directory, so each lstat is a one-name lookup in it (a
+ * lookup through /proc/self/fd/<fd>/<name> made the index 30% slower). That is safe because the
+ * loop is synchronous and the agent uses no relative path anywhere else; the working directory is
+ * set back to / before it returns.
+ */
+function lstatAll(prefix: string): { name: string; stat: fs.Stats; target?: string }[] {
+  const names = fs.readdirSync(prefix).sort();
+  const base = pinning.fallback ? prefix + '/' : '';
+  if (!pinning.fallback) process.chdir(prefix);
+  try {
+    const result: { name: string; stat: fs.Stats; target?: string }[] = [];
+    for (const name of names) {
+      if (name.startsWith(TEMP_PREFIX)) {
+        removeIfStale(base + name, name);
+        continue;
+      }
+      const stat = fs.lstatSync(base + name, { throwIfNoEntry: false });
+      if (!stat) continue; // Deleted during the walk.
+      if (stat.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = fs.readlinkSync(base + name);
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT' || errnoOf(error) === 'EINVAL') continue; // Gone, or no longer a link.
+          throw error;
+        }
+        result.push({ name, stat, target });
+      } else if (stat.isDirectory() || stat.isFile()) result.push({ name, stat });
+    }
+    return result;
+  } finally {
+    if (!pinning.fallback) process.chdir('/');
+  }
 }
 
 /** A temp file this long untouched was left by an agent that was killed mid-write. */
 const STALE_TEMP_MS = 10 * 60 * 1000;
 
-function removeIfStale(abs: string): void {
-  if (liveTempFiles.has(abs)) return;
+function removeIfStale(entry: string, name: string): void {
+  if (liveTempFiles.has(name)) return;
   try {
-    if (Date.now() - fs.lstatSync(abs).mtimeMs > STALE_TEMP_MS) fs.unlinkSync(abs);
+    if (Date.now() - fs.lstatSync(entry).mtimeMs > STALE_TEMP_MS) fs.unlinkSync(entry);
   } catch {
     // Gone already, or not ours to remove.
   }
@@ -540,24 +895,30 @@ function removeIfStale(abs: string): void {
 // ---------------------------------------------------------------------------------------------
 // Read.
 
+/**
+ * Streams a regular file back. Anything else is refused by type from lstat before it is opened,
+ * so a FIFO or a device in the root never blocks the agent (nor a thread of its pool).
+ */
 async function streamFile(root: Root, id: number, rel: string): Promise<void> {
   let handle: fsp.FileHandle;
+  const dirs = new DirHandles(root);
   try {
-    const abs = await root.resolve(rel, false);
-    handle = await fsp.open(abs, fs.constants.O_RDONLY | O_NOFOLLOW);
+    const place = dirs.place(rel, false);
+    const stat = fs.lstatSync(place.path);
+    if (stat.isSymbolicLink()) throw new OpError('is-symlink', `${rel} is a symlink; the agent never reads through symlinks.`);
+    if (!stat.isFile()) throw new OpError('not-a-file', `${rel} is not a regular file.`);
+    handle = await openRegularFile(place.path, rel);
   } catch (error) {
     const failure = toOpError(error, rel);
     // O_NOFOLLOW on a final symlink fails with ELOOP.
     if (errnoOf(error) === 'ELOOP') failure.code = 'is-symlink';
     await sendJson(FrameType.Error, id, { code: failure.code, message: failure.message });
     return;
+  } finally {
+    dirs.close();
   }
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) {
-      await sendJson(FrameType.Error, id, { code: 'not-a-file', message: `${rel} is not a regular file.` });
-      return;
-    }
     const header: ReadHeader = { size: stat.size, mode: stat.mode & 0o7777, mtimeMs: Math.floor(stat.mtimeMs) };
     await sendJson(FrameType.Partial, id, header);
     try {
@@ -693,6 +1054,14 @@ class RootWatcher {
 // ---------------------------------------------------------------------------------------------
 // Requests.
 
+/** Why a decoded request cannot be served, or undefined: it is an object whose `op` is a string. */
+function whyMalformed(request: unknown): string | undefined {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return `A request must be a JSON object, not ${JSON.stringify(request)?.slice(0, 100)}.`;
+  const op = (request as { op?: unknown }).op;
+  if (typeof op !== 'string') return `A request needs an "op" string; it has ${JSON.stringify(op)?.slice(0, 100) ?? 'none'}.`;
+  return undefined;
+}
+
 class Agent {
   private contents = new Map<number, ContentQueue>();
   private readonly watcher: RootWatcher;
@@ -712,7 +1081,17 @@ class Agent {
           await sendJson(FrameType.Error, frame.id, { code: 'bad-request', message: `The request is not JSON: ${(error as Error).message}` });
           return;
         }
-        this.startRequest(frame.id, request);
+        const malformed = whyMalformed(request);
+        if (malformed !== undefined) {
+          await sendJson(FrameType.Error, frame.id, { code: 'bad-request', message: malformed });
+          return;
+        }
+        try {
+          this.startRequest(frame.id, request);
+        } catch (error) {
+          // A bug for one request fails that request only.
+          await this.fail(frame.id, error);
+        }
         return;
       }
       case FrameType.Data:
@@ -748,9 +1127,13 @@ class Agent {
         break;
       case 'apply': {
         // Created before the next frame is read, so none of this request's content is missed.
+        if (!Array.isArray(request.ops)) {
+          void sendJson(FrameType.Error, id, { code: 'bad-request', message: 'An apply request needs an "ops" array.' });
+          return;
+        }
         const content = new ContentQueue();
         this.contents.set(id, content);
-        work = applyOps(this.root, Array.isArray(request.ops) ? request.ops : [], content).finally(() => {
+        work = applyOps(this.root, request.ops, content).finally(() => {
           content.close();
           this.contents.delete(id);
         });
@@ -798,7 +1181,7 @@ function parseRoot(argv: string[]): string {
 }
 
 function removeTempFiles(): void {
-  for (const temp of liveTempFiles) {
+  for (const temp of liveTempFiles.values()) {
     try {
       fs.unlinkSync(temp);
     } catch {
@@ -810,10 +1193,14 @@ function removeTempFiles(): void {
 
 async function main(): Promise<void> {
   const requested = parseRoot(process.argv.slice(2));
+  // Nothing depends on the starting directory; the index borrows the working directory (lstatAll).
+  process.chdir('/');
   let root: Root;
   try {
     fs.mkdirSync(requested, { recursive: true });
     root = new Root(fs.realpathSync(requested));
+    pinning = probePinning(root.dir);
+    if (pinning.fallback && process.platform === 'linux' && process.env['NHD_AGENT_PINNING'] !== 'off') log('/proc/self/fd is not usable here: directories are checked by path, which narrows races but cannot close them.');
     if (!fs.statSync(root.dir).isDirectory()) throw new Error('it is not a directory');
   } catch (error) {
     log(`The root ${requested} cannot be used: ${(error as Error).message}`);
@@ -829,7 +1216,14 @@ async function main(): Promise<void> {
   const decoder = new FrameDecoder(false);
   for await (const chunk of process.stdin) {
     decoder.push(chunk as Buffer);
-    for (let frame = decoder.next(); frame; frame = decoder.next()) await agent.onFrame(frame);
+    for (let frame = decoder.next(); frame; frame = decoder.next()) {
+      try {
+        await agent.onFrame(frame);
+      } catch (error) {
+        // Can't happen (onFrame answers its own failures), but one bad frame must not end the agent.
+        log(`frame ${frame.id} of type ${frame.type}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      }
+    }
   }
   // stdin closed: the daemon ended the link.
   process.exit(0);
