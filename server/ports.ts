@@ -279,7 +279,8 @@ export interface WatchEvent {
 }
 
 /**
- * Watches a local tree (implemented by adapters/watch on chokidar). Events come in batches as
+ * Watches a local tree (implemented by adapters/watch: DirectoryWatcher on fs.watch, one inotify
+ * watch per directory). Events come in batches as
  * they arrive; `onOverflow` says events may have been lost (queue overflow, a burst), and the
  * caller re-reads the tree instead of trusting the events.
  */
@@ -299,7 +300,7 @@ export interface FileWatcher {
 
 /**
  * One Debug Adapter Protocol message as plain JSON. server/debug reads and rewrites these
- * structurally (server/debug/dapTypes.ts names the shapes it touches); the DAP libraries stay in
+ * structurally (server/debug/pathMapping.ts names the fields it rewrites); the DAP libraries stay in
  * adapters/dap.
  */
 export interface DapMessage {

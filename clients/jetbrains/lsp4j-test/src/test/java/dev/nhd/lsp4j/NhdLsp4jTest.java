@@ -156,7 +156,14 @@ class NhdLsp4jTest {
       process.destroy();
       process.waitFor(5, TimeUnit.SECONDS);
     }
-    if (daemonPid > 0) ProcessHandle.of(daemonPid).ifPresent(ProcessHandle::destroy);
+    // Wait for the shared daemon to exit: it removes its socket as it stops, which would race the walk below.
+    if (daemonPid > 0) {
+      var daemon = ProcessHandle.of(daemonPid);
+      if (daemon.isPresent()) {
+        daemon.get().destroy();
+        daemon.get().onExit().get(5, TimeUnit.SECONDS);
+      }
+    }
     if (home != null) {
       try (var paths = Files.walk(home)) {
         paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
