@@ -12,7 +12,7 @@ import {
   type PortForwardListResult,
 } from '../../protocol';
 import { connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, applyDeployment, createNamespace, kubectl, nhdCli } from './support';
+import { APP_IMAGE, applyDeployment, createNamespace, errorOf, kubectl, nhdCli } from './support';
 
 /**
  * Port-forwards on the real cluster: HTTP through 127.0.0.1, following the workload to a new pod
@@ -77,15 +77,6 @@ async function list(c: TestClient = client): Promise<PortForward[]> {
 
 function start(localPort: number): Promise<PortForward> {
   return client.connection.sendRequest(PortForwardStartRequest.method, { kind: 'deployment', name: 'web', namespace: ns.name, localPort, remotePort: 9080 }) as Promise<PortForward>;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; message: string };
-  }
-  throw new Error('expected the request to fail');
 }
 
 /** The last port-forward list pushed to a client. */

@@ -15,7 +15,7 @@ import {
   type RunOutputParams,
 } from '../../protocol';
 import { NHD, REPO, connectSocketClient, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, applyDeployment, createNamespace, kubectl, nhdCli, waitRollout } from './support';
+import { APP_IMAGE, applyDeployment, createNamespace, errorOf, kubectl, nhdCli, waitRollout } from './support';
 
 /**
  * `nhd run` on the real cluster: the dev config's command.run in the dev container, its output
@@ -84,15 +84,6 @@ function transcript(c: TestClient, runId: string) {
 
 function start(c: TestClient = client, extra: { hotReload?: boolean; name?: string } = {}): Promise<RunInfo> {
   return c.connection.sendRequest(RunStartRequest.method, { kind: 'deployment', name: 'app', namespace: ns.name, ...extra }) as Promise<RunInfo>;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; message: string };
-  }
-  throw new Error('expected the request to fail');
 }
 
 describe('nhd/run over the protocol', () => {

@@ -65,6 +65,16 @@ ${containers.map((c) => `        - ${c}`).join('\n')}
   waitRollout(namespace, 'deployment', name);
 }
 
+/** The JSON-RPC error a request failed with; throws when it succeeded. */
+export async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: number; message: string };
+  }
+  throw new Error('expected the request to fail');
+}
+
 /** `.spec` of an object, as the API returns it now. */
 export function specOf(namespace: string, kind: string, name: string): unknown {
   return kubectlJson(['get', kind, name, '-n', namespace]).spec;

@@ -17,7 +17,7 @@ import {
   type TerminalOutputParams,
 } from '../../protocol';
 import { NHD, connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, applyDeployment, createNamespace, kubectl, nhdCli } from './support';
+import { APP_IMAGE, applyDeployment, createNamespace, errorOf, kubectl, nhdCli } from './support';
 
 /**
  * Terminals on the real cluster: commands with exit codes and separate stdout/stderr, stdin with
@@ -79,15 +79,6 @@ function open(params: Omit<TerminalOpenParams, 'namespace'>): Promise<TerminalOp
 
 function input(terminalId: string, text: string, eof = false): void {
   void client.connection.sendNotification(TerminalInputNotification.method, { terminalId, data: Buffer.from(text).toString('base64'), ...(eof ? { eof } : {}) });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; message: string };
-  }
-  throw new Error('expected the request to fail');
 }
 
 describe('nhd/terminal over the protocol', () => {
