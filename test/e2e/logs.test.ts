@@ -3,7 +3,7 @@ import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, LogsOutputNotification, LogsStreamRequest, type LogsOutputParams, type LogsStreamResult } from '../../protocol';
 import { NHD, connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, apply, createNamespace, nhdCli, waitRollout } from './support';
+import { APP_IMAGE, applyDeployment, createNamespace, nhdCli } from './support';
 
 /**
  * Logs on the real cluster: a tail, the container asked for, UTF-8 across chunks, a follow that
@@ -18,32 +18,15 @@ const cli = nhdCli();
 
 beforeAll(async () => {
   ns = createNamespace('nhd-logs');
-  apply(
+  applyDeployment(
     ns.name,
-    `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: ticker}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: ticker}}
-  template:
-    metadata: {labels: {app: ticker}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      automountServiceAccountToken: false
-      containers:
-      - name: app
-        image: ${APP_IMAGE}
-        imagePullPolicy: Never
-        command: [sh, -c, 'for i in 1 2 3 4 5; do echo "boot $i héllo ✓"; done; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.3; done']
-      - name: quiet
-        image: ${APP_IMAGE}
-        imagePullPolicy: Never
-        command: [sh, -c, 'echo "quiet here"; exec sleep infinity']
-`,
+    'ticker',
+    [
+      `{name: app, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'for i in 1 2 3 4 5; do echo "boot $i héllo ✓"; done; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.3; done']}`,
+      `{name: quiet, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'echo "quiet here"; exec sleep infinity']}`,
+    ],
+    { terminationGracePeriodSeconds: 0, automountServiceAccountToken: false },
   );
-  waitRollout(ns.name, 'deployment', 'ticker');
   daemon = await startSocketDaemon(tempHome());
   client = await connectSocketClient(daemon.socketPath, 'logs-e2e');
 });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NHD, REPO, nhdEnv, tempHome } from '../harness/daemon';
-import { DEV_IMAGE, apply, createNamespace, kubectlJson, specOf, waitRollout } from './support';
+import { DEV_IMAGE, applyDeployment, createNamespace, kubectlJson, specOf } from './support';
 
 /**
  * The Neovim plugin (clients/neovim) on the real cluster, headless Neovim 0.7.2: :Nhd dev start
@@ -26,22 +26,7 @@ afterAll(() => {
 });
 
 beforeAll(() => {
-  apply(
-    ns.name,
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: nvim-app}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: nvim-app}}
-  template:
-    metadata: {labels: {app: nvim-app}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers:
-        - {name: app, image: ${DEV_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'sleep infinity']}`,
-  );
-  waitRollout(ns.name, 'deployment', 'nvim-app');
+  applyDeployment(ns.name, 'nvim-app', [`{name: app, image: ${DEV_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'sleep infinity']}`]);
 });
 
 describe('Neovim plugin on the cluster', () => {

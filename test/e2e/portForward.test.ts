@@ -12,7 +12,7 @@ import {
   type PortForwardListResult,
 } from '../../protocol';
 import { connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, apply, createNamespace, kubectl, nhdCli, waitRollout } from './support';
+import { APP_IMAGE, applyDeployment, createNamespace, errorOf, kubectl, nhdCli } from './support';
 
 /**
  * Port-forwards on the real cluster: HTTP through 127.0.0.1, following the workload to a new pod
@@ -30,29 +30,14 @@ const cli = nhdCli();
 beforeAll(async () => {
   ns = createNamespace('nhd-pf');
   // Each pod answers with its own name, so a test can tell which pod a request reached.
-  apply(
+  applyDeployment(
     ns.name,
-    `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      automountServiceAccountToken: false
-      containers:
-      - name: web
-        image: ${APP_IMAGE}
-        imagePullPolicy: Never
-        command: [sh, -c, 'mkdir -p /srv && hostname > /srv/index.html && cd /srv && exec python3 -m http.server 9080']
-        readinessProbe: {tcpSocket: {port: 9080}, periodSeconds: 1}
-`,
+    'web',
+    [
+      `{name: web, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'mkdir -p /srv && hostname > /srv/index.html && cd /srv && exec python3 -m http.server 9080'], readinessProbe: {tcpSocket: {port: 9080}, periodSeconds: 1}}`,
+    ],
+    { terminationGracePeriodSeconds: 0, automountServiceAccountToken: false },
   );
-  waitRollout(ns.name, 'deployment', 'web');
   daemon = await startSocketDaemon(tempHome());
   client = await connectSocketClient(daemon.socketPath, 'pf-e2e');
   watcher = await connectSocketClient(daemon.socketPath, 'pf-e2e-watcher');
@@ -92,15 +77,6 @@ async function list(c: TestClient = client): Promise<PortForward[]> {
 
 function start(localPort: number): Promise<PortForward> {
   return client.connection.sendRequest(PortForwardStartRequest.method, { kind: 'deployment', name: 'web', namespace: ns.name, localPort, remotePort: 9080 }) as Promise<PortForward>;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; message: string };
-  }
-  throw new Error('expected the request to fail');
 }
 
 /** The last port-forward list pushed to a client. */

@@ -15,7 +15,7 @@ import {
   type RunOutputParams,
 } from '../../protocol';
 import { NHD, REPO, connectSocketClient, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, apply, createNamespace, kubectl, nhdCli, waitRollout } from './support';
+import { APP_IMAGE, applyDeployment, createNamespace, errorOf, kubectl, nhdCli, waitRollout } from './support';
 
 /**
  * `nhd run` on the real cluster: the dev config's command.run in the dev container, its output
@@ -50,39 +50,9 @@ function pidFiles(): string {
 
 beforeAll(async () => {
   ns = createNamespace('nhd-run');
-  apply(
-    ns.name,
-    `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      automountServiceAccountToken: false
-      containers:
-      - {name: app, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [python3, -m, http.server, '9080']}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: other}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: other}}
-  template:
-    metadata: {labels: {app: other}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      automountServiceAccountToken: false
-      containers:
-      - {name: other, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sleep, infinity]}
-`,
-  );
-  waitRollout(ns.name, 'deployment', 'app');
+  const quick = { terminationGracePeriodSeconds: 0, automountServiceAccountToken: false };
+  applyDeployment(ns.name, 'app', [`{name: app, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [python3, -m, http.server, '9080']}`], quick);
+  applyDeployment(ns.name, 'other', [`{name: other, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sleep, infinity]}`], quick);
   fs.mkdirSync(path.dirname(configFile), { recursive: true });
   setRun(['true']);
   const started = await cli.run(['dev', 'start', 'deployment/app', '-n', ns.name, '--local-dir', localDir, '--json']);
@@ -114,15 +84,6 @@ function transcript(c: TestClient, runId: string) {
 
 function start(c: TestClient = client, extra: { hotReload?: boolean; name?: string } = {}): Promise<RunInfo> {
   return c.connection.sendRequest(RunStartRequest.method, { kind: 'deployment', name: 'app', namespace: ns.name, ...extra }) as Promise<RunInfo>;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; message: string };
-  }
-  throw new Error('expected the request to fail');
 }
 
 describe('nhd/run over the protocol', () => {

@@ -28,11 +28,24 @@ export function apply(namespace: string, manifest: string): void {
   kubectl(['apply', '-n', namespace, '-f', '-'], manifest);
 }
 
+/** How applyDeployment's pods differ from its defaults. */
+export interface DeploymentOptions {
+  /**
+   * The pods' terminationGracePeriodSeconds (default 1): 0 where a test deletes pods or ends dev
+   * mode and waits for the next pod, so that the old one goes at once.
+   */
+  terminationGracePeriodSeconds?: number;
+  /** false: mount no service-account token (the pods never call the API; default: the cluster's default). */
+  automountServiceAccountToken?: boolean;
+}
+
 /**
  * A one-replica Deployment `name` (pods labelled app=NAME, quick to terminate) with these containers, each a
  * YAML flow map (`{name: app, image: ..., command: [...]}`), applied and rolled out.
  */
-export function applyDeployment(namespace: string, name: string, containers: string[]): void {
+export function applyDeployment(namespace: string, name: string, containers: string[], options: DeploymentOptions = {}): void {
+  const { terminationGracePeriodSeconds = 1, automountServiceAccountToken } = options;
+  const token = automountServiceAccountToken === undefined ? '' : `\n      automountServiceAccountToken: ${automountServiceAccountToken}`;
   apply(
     namespace,
     `apiVersion: apps/v1
@@ -44,12 +57,22 @@ spec:
   template:
     metadata: {labels: {app: ${name}}}
     spec:
-      terminationGracePeriodSeconds: 1
+      terminationGracePeriodSeconds: ${terminationGracePeriodSeconds}${token}
       containers:
 ${containers.map((c) => `        - ${c}`).join('\n')}
 `,
   );
   waitRollout(namespace, 'deployment', name);
+}
+
+/** The JSON-RPC error a request failed with; throws when it succeeded. */
+export async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code: number; message: string };
+  }
+  throw new Error('expected the request to fail');
 }
 
 /** `.spec` of an object, as the API returns it now. */

@@ -17,7 +17,7 @@ import {
   type TerminalOutputParams,
 } from '../../protocol';
 import { NHD, connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
-import { APP_IMAGE, apply, createNamespace, kubectl, nhdCli, waitRollout } from './support';
+import { APP_IMAGE, applyDeployment, createNamespace, errorOf, kubectl, nhdCli } from './support';
 
 /**
  * Terminals on the real cluster: commands with exit codes and separate stdout/stderr, stdin with
@@ -33,26 +33,15 @@ const cli = nhdCli();
 
 beforeAll(async () => {
   ns = createNamespace('nhd-term');
-  apply(
+  applyDeployment(
     ns.name,
-    `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      automountServiceAccountToken: false
-      containers:
-      - {name: web, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [python3, -m, http.server, '9080']}
-      - {name: helper, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sleep, infinity], env: [{name: ROLE, value: helper}]}
-`,
+    'web',
+    [
+      `{name: web, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [python3, -m, http.server, '9080']}`,
+      `{name: helper, image: ${APP_IMAGE}, imagePullPolicy: Never, command: [sleep, infinity], env: [{name: ROLE, value: helper}]}`,
+    ],
+    { terminationGracePeriodSeconds: 0, automountServiceAccountToken: false },
   );
-  waitRollout(ns.name, 'deployment', 'web');
   daemon = await startSocketDaemon(tempHome());
   client = await connectSocketClient(daemon.socketPath, 'terminal-e2e');
 });
@@ -90,15 +79,6 @@ function open(params: Omit<TerminalOpenParams, 'namespace'>): Promise<TerminalOp
 
 function input(terminalId: string, text: string, eof = false): void {
   void client.connection.sendNotification(TerminalInputNotification.method, { terminalId, data: Buffer.from(text).toString('base64'), ...(eof ? { eof } : {}) });
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code: number; message: string };
-  }
-  throw new Error('expected the request to fail');
 }
 
 describe('nhd/terminal over the protocol', () => {

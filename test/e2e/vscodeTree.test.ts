@@ -6,7 +6,7 @@ import { NhdClient, type WorkDoneProgressValue } from '../../clients/vscode/src/
 import { nodeView } from '../../clients/vscode/src/client/views';
 import { WorkloadModel, type TreeNode, type WorkloadNode } from '../../clients/vscode/src/client/workloadModel';
 import { NHD, nhdEnv, tempHome, until } from '../harness/daemon';
-import { APP_IMAGE, DEV_IMAGE, apply, createNamespace, waitRollout } from './support';
+import { APP_IMAGE, DEV_IMAGE, applyDeployment, createNamespace } from './support';
 
 /**
  * The VS Code extension's tree and actions on the real cluster, through its client layer (the
@@ -19,18 +19,7 @@ let client: NhdClient;
 let model: WorkloadModel;
 
 beforeAll(async () => {
-  apply(ns.name, `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [{name: app, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "python3 -m http.server 9080"]}]`);
-  waitRollout(ns.name, 'deployment', 'web');
+  applyDeployment(ns.name, 'web', [`{name: app, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "python3 -m http.server 9080"]}`]);
   forwarder = spawn(process.execPath, [NHD, 'serve', '--remote=auto'], { env: nhdEnv(tempHome(), { NHD_IDENTITY: 'vscode@e2e' }), stdio: ['pipe', 'pipe', 'inherit'] });
   connection = createMessageConnection(new StreamMessageReader(forwarder.stdout!), new StreamMessageWriter(forwarder.stdin!));
   client = new NhdClient(connection);

@@ -250,9 +250,12 @@ describe('SyncSession (send) over a local agent and chokidar', () => {
     expect(report.held).toEqual(['src']);
     await s.session.idle();
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // The positive control: an edit after the quiet period arrives, so the session was live and
+    // applying batches all along; the held deletes still are not applied.
+    fs.writeFileSync(path.join(s.local, 'keep.txt'), 'kept and edited');
+    await eventually(() => fs.readFileSync(path.join(s.remote, 'keep.txt'), 'utf8') === 'kept and edited');
     await s.session.idle();
     expect(fs.readdirSync(path.join(s.remote, 'src')).length).toBe(40);
-    expect(fs.existsSync(path.join(s.remote, 'keep.txt'))).toBe(true);
   });
 
   it('applies single-file edits quickly (median event→applied over 30 edits)', async () => {

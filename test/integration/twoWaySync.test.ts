@@ -102,6 +102,10 @@ describe('SyncSession (sendReceive) over local agents', () => {
     await eventually(() => fs.existsSync(path.join(s.local, 'out/new.log')) && !fs.existsSync(path.join(s.remote, 'src/app.py')), 'an add there and a delete here');
     fs.rmSync(path.join(s.remote, 'out/new.log'));
     await eventually(() => !fs.existsSync(path.join(s.local, 'out/new.log')), 'a remote delete arrives locally');
+    // The positive control: a local change made now is pushed, so any echo of what came back
+    // (the local watcher seeing the local agent's writes) has been reported before it.
+    fs.writeFileSync(path.join(s.local, 'src/control.txt'), 'control\n');
+    await eventually(() => s.reports.some((r) => r.direction === 'push' && r.paths.includes('src/control.txt')), 'a local change after the rest is pushed');
     await s.session.idle();
     expect(tree(s.local)).toEqual(tree(s.remote));
     // What came back is not sent again: every push after the start carried a local change.

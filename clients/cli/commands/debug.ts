@@ -1,6 +1,5 @@
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import {
   DebugListenRequest,
   DebugStartRequest,
@@ -11,10 +10,10 @@ import {
   type DebugStartParams,
   type DebugStartResult,
   type RunDidChangeParams,
-  type RunOutputParams,
 } from '../../../protocol';
 import { DaemonClient } from '../daemonClient';
 import { progressPrinter } from '../output';
+import { outputFollower } from '../outputFollower';
 import { UsageError, parse, scopeFrom, scopeOptions } from '../usage';
 import { formatReload } from './run';
 import { parseWorkloadArg } from './workloadArg';
@@ -91,15 +90,9 @@ export async function debugCommand(args: string[]): Promise<number> {
   let stopping = false;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-  client.connection.onNotification(RunOutputNotification.type, (p: RunOutputParams) => {
-    if (!result?.runId || p.runId !== result.runId) return;
-    const bytes = Buffer.from(p.data, 'base64');
-    if (json) {
-      const text = decoders[p.stream].write(bytes);
-      if (text) event({ event: 'output', stream: p.stream, text });
-    } else process.stderr.write(bytes);
-  });
+  // Without --json, stdout is for how to attach: the debugger's output goes to stderr.
+  const output = outputFollower(() => result?.runId, json ? { kind: 'json', event } : { kind: 'plain', write: (_stream, bytes) => process.stderr.write(bytes) });
+  client.connection.onNotification(RunOutputNotification.type, output.push);
   client.connection.onNotification(RunDidChangeNotification.type, (p: RunDidChangeParams) => {
     if (!result?.runId || p.run.runId !== result.runId) return;
     if (json) event({ event: 'didChange', ...p });
@@ -123,6 +116,7 @@ export async function debugCommand(args: string[]): Promise<number> {
     return await finished;
   } finally {
     process.off('SIGINT', onSigint);
+    output.end();
     await client.close();
   }
 }

@@ -1,4 +1,3 @@
-import { StringDecoder } from 'node:string_decoder';
 import {
   RunDidChangeNotification,
   RunOutputNotification,
@@ -6,12 +5,12 @@ import {
   RunStopRequest,
   type RunDidChangeParams,
   type RunInfo,
-  type RunOutputParams,
   type RunReload,
   type RunStartParams,
 } from '../../../protocol';
 import { DaemonClient } from '../daemonClient';
 import { formatDuration } from '../output';
+import { outputFollower } from '../outputFollower';
 import { UsageError, parse, scopeFrom, scopeOptions } from '../usage';
 import { parseWorkloadArg } from './workloadArg';
 
@@ -41,16 +40,12 @@ export async function runCommand(args: string[]): Promise<number> {
   let stopping = false;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
-  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  const output = outputFollower(
+    () => runId,
+    json ? { kind: 'json', event } : { kind: 'plain', write: (stream, bytes) => (stream === 'stderr' ? process.stderr : process.stdout).write(bytes) },
+  );
   // The daemon sends a run's notifications only after the start answer, so the id is known here.
-  client.connection.onNotification(RunOutputNotification.type, (p: RunOutputParams) => {
-    if (p.runId !== runId) return;
-    const bytes = Buffer.from(p.data, 'base64');
-    if (json) {
-      const text = decoders[p.stream].write(bytes);
-      if (text) event({ event: 'output', stream: p.stream, text });
-    } else (p.stream === 'stderr' ? process.stderr : process.stdout).write(bytes);
-  });
+  client.connection.onNotification(RunOutputNotification.type, output.push);
   client.connection.onNotification(RunDidChangeNotification.type, (p: RunDidChangeParams) => {
     if (p.run.runId !== runId) return;
     if (json) event({ event: 'didChange', ...p });
@@ -87,12 +82,7 @@ export async function runCommand(args: string[]): Promise<number> {
     return await finished;
   } finally {
     process.off('SIGINT', onSigint);
-    if (json) {
-      for (const stream of ['stdout', 'stderr'] as const) {
-        const rest = decoders[stream].end();
-        if (rest) event({ event: 'output', stream, text: rest });
-      }
-    }
+    output.end();
     await client.close();
   }
 }
