@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyncStatusRequest, type SyncStatus } from '../../protocol';
 import { connectSocketClient, startSocketDaemon, tempHome, until } from '../harness/daemon';
 import { DEV_IMAGE, applyDeployment, createNamespace, kubectl, nhdCli } from './support';
+import { prng } from '../../bench/syncSupport';
 
 /**
  * The sync soak: NHD_SOAK_SECONDS (default 600, ten minutes) of seeded random edits, creates, deletes, renames,
@@ -33,17 +34,6 @@ afterAll(async () => {
   ns.dispose();
 });
 
-/** mulberry32: the same seed gives the same run, so a failure can be replayed with NHD_SOAK_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function localTree(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -86,7 +76,8 @@ describe(`sync soak (${SOAK_MS / 1000} s of random edits)`, () => {
   it('ends every quiet moment with identical trees on both sides', { timeout: SOAK_MS + 300_000 }, async () => {
     const local = tempHome();
     const seed = Number(process.env['NHD_SOAK_SEED'] ?? Date.now() % 1_000_000);
-    const rand = random(seed);
+    // mulberry32: the same seed gives the same run, so a failure can be replayed with NHD_SOAK_SEED.
+    const rand = prng(seed);
     const pick = <T>(items: T[]): T | undefined => items[Math.floor(rand() * items.length)];
     // Directories of any size are removed at random here; deleteProtection has its own tests (sync.test.ts).
     fs.mkdirSync(path.join(local, '.nocalhost'));

@@ -125,6 +125,16 @@ export function canConnect(socketPath: string): Promise<boolean> {
   });
 }
 
+/** Whether a process with this pid exists (signal 0 tests without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Waits until `check` holds (an eventual expectation, gopls' Await); fails with `what`. */
 export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,3 +1,4 @@
+import { alive } from '../harness/daemon';
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -23,14 +24,6 @@ afterEach(() => {
   }
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function sh(argv: string[]): Promise<string> {
   return new Promise((resolve, reject) => execFile(argv[0]!, argv.slice(1), (error, stdout) => (error ? reject(error) : resolve(stdout))));

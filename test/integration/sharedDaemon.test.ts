@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StreamMessageReader, StreamMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
 import { StatusRequest, type StatusResult } from '../../protocol';
-import { NHD, canConnect, connectSocketClient, nhdEnv, runCli, startSocketDaemon, tempHome, until } from '../harness/daemon';
+import { alive, NHD, canConnect, connectSocketClient, nhdEnv, runCli, startSocketDaemon, tempHome, until } from '../harness/daemon';
 
 async function status(env: NodeJS.ProcessEnv): Promise<StatusResult> {
   const result = await runCli(['status', '--json'], env);
@@ -13,14 +13,6 @@ async function status(env: NodeJS.ProcessEnv): Promise<StatusResult> {
   return JSON.parse(result.stdout) as StatusResult;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the shared daemon', () => {
   it('is started by the first CLI call and reused by the next, so state outlives one call', async () => {
