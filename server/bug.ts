@@ -16,3 +16,13 @@ export function reportBug(log: Logger, what: string, error?: unknown): void {
 export function bugCount(): number {
   return reported;
 }
+
+/**
+ * Whether a failure is nhd's own programming error (a TypeError from a wrong assumption, a
+ * RangeError from a bad index) rather than something the world did (an agent that refused or
+ * went away, a file that could not be read): the first is reported as a bug, the second is the
+ * user's to know.
+ */
+export function isBug(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
+}

@@ -5,14 +5,12 @@
  * followed by a fresh list, diffed against what the caller was told: ADDED for new objects,
  * MODIFIED for changed ones, DELETED for those that vanished meanwhile. Stops on the signal.
  */
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { Watch, type KubeConfig, HttpMethod } from '@kubernetes/client-node';
 import type { KubeObject, Logger, ResourceType, WatchEventType } from '../../server/ports';
-import { KubeApiError } from '../../server/ports';
-import { HttpMethod } from '@kubernetes/client-node';
+import { KubeApiError, messageOf } from '../../server/ports';
 import type { RawObjectApi } from './objectApi';
 import { withType } from './objectApi';
 import { toClusterError } from './errors';
-import { messageOf } from '../../server/ports';
 
 export interface WatchOptions {
   kc: KubeConfig;

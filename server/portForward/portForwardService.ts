@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import { ErrorCode, type PortForward, type WorkloadRef } from '../../protocol';
-import { NhdError } from '../errors';
+import { NhdError, messageOf } from '../errors';
 import { describe, getWorkload, kubeCallAsync, type Scope } from '../kubeScope';
 import type { KubeObject, Logger } from '../ports';
 import { choosePod, isPodReady, podSelector } from '../workloadPods';
-import { messageOf } from '../errors';
 
 /** The only address nhd listens on: a forward must never expose a pod to the network. */
 export const LOOPBACK = '127.0.0.1';

@@ -11,7 +11,7 @@ import { ErrorCode, type SyncBatch, type SyncSettings, type SyncStatus } from '.
 import { messageOf, NhdError, sleep, throwIfAborted } from '../errors';
 import type { Scope } from '../kubeScope';
 import type { AgentLauncher, AgentLink, FileWatcher, Logger } from '../ports';
-import { isBug } from './syncFailure';
+import { isBug } from '../bug';
 import { SyncSession, type SyncBatchReport, type SyncFailure } from './syncSession';
 
 export interface SyncServiceDeps {

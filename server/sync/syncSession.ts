@@ -19,9 +19,8 @@ import { ancestorsOf, isUnder, withoutIgnored, type IgnoreMatcher, type PlannedO
 import type { Conflict } from './twoWay';
 import { guarded, reconcileTwoWay, type SideResult } from './twoWaySync';
 import { wholeRead } from './wholeRead';
-import { reportBug } from '../bug';
+import { isBug, reportBug } from '../bug';
 import { messageOf } from '../errors';
-import { isBug } from './syncFailure';
 
 /** What one applied batch did. */
 export interface SyncBatchReport {
