@@ -282,7 +282,9 @@ pod_cgroup_pids() {
   local h
   for h in $(cgroup_hierarchies); do
     [[ -d "$h/$CGROUP_ROOT" ]] || continue
-    find "$h/$CGROUP_ROOT" -name cgroup.procs -exec cat {} + 2>/dev/null
+    # A pod's cgroup may vanish between find listing it and cat reading it: not an error (under
+    # pipefail it would end the teardown half-way, silently).
+    find "$h/$CGROUP_ROOT" -name cgroup.procs -exec cat {} + 2>/dev/null || true
   done | sort -u
 }
 
