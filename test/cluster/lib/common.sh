@@ -38,9 +38,10 @@ IMAGE_TAG="v1"                          # tag of every image we build (names are
 
 START_TS=$SECONDS
 
-# A command that fails under `set -e` ends the script; say which one, instead of ending silently.
+# A command that fails under `set -e` ends the script; say which one, instead of ending silently
+# (only where errexit is on: command substitutions run without it, and their failures are expected).
 set -E
-trap 'CLUSTER_ERR_RC=$?; [[ -n "${CLUSTER_ERR_SHOWN:-}" ]] || { CLUSTER_ERR_SHOWN=1; printf "[cluster] ERROR: \"%s\" failed (exit %s) at %s:%s\n" "$BASH_COMMAND" "$CLUSTER_ERR_RC" "${BASH_SOURCE[0]##*/}" "$LINENO" >&2; }' ERR
+trap 'CLUSTER_ERR_RC=$?; [[ $- != *e* || -n "${CLUSTER_ERR_SHOWN:-}" ]] || { CLUSTER_ERR_SHOWN=1; printf "[cluster] ERROR: \"%s\" failed (exit %s) at %s:%s\n" "$BASH_COMMAND" "$CLUSTER_ERR_RC" "${BASH_SOURCE[0]##*/}" "$LINENO" >&2; }' ERR
 
 log() { printf '[cluster %4ss] %s\n' "$((SECONDS - START_TS))" "$*" >&2; }
 die() {
