@@ -203,7 +203,7 @@ function lastComplaint(logFile: string, offset: number): string | undefined {
     try {
       const buffer = Buffer.alloc(Math.min(Math.max(fs.fstatSync(fd).size - offset, 0), 64 * 1024));
       fs.readSync(fd, buffer, 0, buffer.length, offset);
-      return buffer.toString('utf8').split('\n').filter((line) => line.startsWith('nhd: ')).at(-1)?.slice('nhd: '.length);
+      return buffer.toString('utf8').split('\n').filter((line) => line.startsWith('nhd: ')).at(-1)?.slice('nhd: '.length).replace(/\.$/, '');
     } finally {
       fs.closeSync(fd);
     }
