@@ -12,4 +12,4 @@ export { NhdError } from './errors';
 export { FileLogger } from './fileLogger';
 export type { AgentTarget, Cluster, Logger, LogLevel, LogTag } from './ports';
 export { serveClient, MAX_MESSAGE_BYTES, type ClientStreams } from './rpc/clientConnection';
-export { listenOnUnixSocket, ensurePrivateDirectory } from './rpc/socketListener';
+export { listenOnUnixSocket } from './rpc/socketListener';

@@ -10,7 +10,7 @@ export async function forwardStdio(): Promise<number> {
   const paths = nhdPaths();
   const probe = await DaemonClient.connect('nhd-forwarder', paths);
   await probe.close();
-  const socket = await tryConnect(paths.socketPath);
+  const socket = await tryConnect(paths.socketPath, paths.logFile);
   if (!socket) {
     process.stderr.write(`nhd: the daemon on ${paths.socketPath} went away; see ${paths.logFile}.\n`);
     return 1;

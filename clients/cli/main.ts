@@ -70,7 +70,9 @@ Usage:
 
 KIND is deployment, statefulset, daemonset, job, cronjob or pod (kubectl's short names work).
 Environment: KUBECONFIG as kubectl reads it; NHD_HOME puts the socket, state and log under one
-directory; NHD_IDENTITY names you as the owner of dev sessions (default user@host).
+directory (one only you can write; a missing one is created 0700); NHD_IDENTITY names you as the
+owner of dev sessions (default user@host); NHD_CONNECT_TIMEOUT is how many seconds the CLI waits
+for the daemon to answer its connection (default 10) before it reports a stopped or stuck daemon.
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,7 +11,6 @@ import {
   FileLogger,
   NhdError,
   createServices,
-  ensurePrivateDirectory,
   listenOnUnixSocket,
   serveClient,
   type AgentTarget,
@@ -20,7 +19,7 @@ import {
   type Logger,
   type ServicePorts,
 } from '../../server';
-import { MAX_SOCKET_PATH, nhdPaths } from './paths';
+import { CHOOSE_NHD_HOME, MAX_SOCKET_PATH, ensureOwnDirectory, nhdPaths } from './paths';
 import { VERSION } from './version';
 
 /**
@@ -37,13 +36,19 @@ export interface ServeOptions {
 
 export async function serve(options: ServeOptions): Promise<number> {
   const paths = nhdPaths();
-  ensurePrivateDirectory(paths.stateDir);
+  ensureOwnDirectory(paths.stateDir, CHOOSE_NHD_HOME);
   rotateLog(paths.logFile);
   const log = new FileLogger(paths.logFile, process.env['NHD_LOG_LEVEL'] === 'debug' ? 'debug' : 'info');
   protectStdout(log);
   const testHooks = process.env['NHD_TEST_HOOKS'] === '1';
   if (options.listen === undefined) return serveStdio(log, paths.logFile, testHooks);
   const socketPath = options.listen === true ? paths.socketPath : path.resolve(options.listen);
+  const example = path.join(path.dirname(socketPath), `nhd-${process.getuid?.() ?? 'user'}`, path.basename(socketPath));
+  const instead =
+    options.listen === true
+      ? CHOOSE_NHD_HOME
+      : `Give --listen a path in a directory only you can write, such as ${example} (nhd creates a missing one 0700), or leave the path out for the shared daemon's ${paths.socketPath}.`;
+  ensureOwnDirectory(path.dirname(socketPath), instead);
   return serveSocket(log, paths.logFile, socketPath, options.idleTimeoutSeconds, testHooks);
 }
 

@@ -1,17 +1,16 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { ErrorCode } from '../../protocol';
 import { NhdError } from '../errors';
 
 /**
- * The shared daemon's listener: a unix socket only its owner can use. The directory is created
- * 0700 and must belong to this user with no group or other access; the socket is 0600; a socket
- * file owned by someone else is refused rather than removed, and a live daemon already
- * listening there is reported, not replaced.
+ * The shared daemon's listener: a unix socket only its owner can use. The caller has made its
+ * directory the user's own (clients/cli/paths.ts, ensureOwnDirectory: created 0700, refused when
+ * someone else owns or can write it, never chmodded); the socket is 0600; a socket file owned by
+ * someone else is refused rather than removed, and a daemon already listening there, answering or
+ * stuck, is reported, not replaced.
  */
 export async function listenOnUnixSocket(socketPath: string, onConnection: (socket: net.Socket) => void): Promise<net.Server> {
-  ensurePrivateDirectory(path.dirname(socketPath));
   await removeStaleSocket(socketPath);
   const server = net.createServer(onConnection);
   const previousUmask = process.umask(0o177);
@@ -35,21 +34,10 @@ export async function listenOnUnixSocket(socketPath: string, onConnection: (sock
   return server;
 }
 
-/** Creates the directory 0700 if needed and refuses one that others could use. */
-export function ensurePrivateDirectory(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stat = fs.lstatSync(dir);
-  const uid = process.getuid?.();
-  if (!stat.isDirectory()) throw new NhdError(ErrorCode.Internal, `${dir} is not a directory; nhd keeps its socket there.`);
-  if (uid !== undefined && stat.uid !== uid) {
-    throw new NhdError(ErrorCode.Internal, `${dir} belongs to uid ${stat.uid}, not to you (uid ${uid}); refusing to use it. Set NHD_HOME to a directory of yours.`);
-  }
-  if ((stat.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
-}
-
 /**
- * Removes a socket file no daemon answers on (left by a crash). Refuses a file that is not a
- * socket or not ours, and throws `alreadyRunning` when a daemon answers.
+ * Removes a socket file no daemon listens on (left by a crash). Refuses a file that is not a
+ * socket or not ours, throws `alreadyRunning` when a daemon accepts the connection, and refuses
+ * when one is there but accepts no more (a stopped daemon's full queue), which is not stale.
  */
 async function removeStaleSocket(socketPath: string): Promise<void> {
   let stat: fs.Stats;
@@ -63,19 +51,34 @@ async function removeStaleSocket(socketPath: string): Promise<void> {
     throw new NhdError(ErrorCode.Internal, `${socketPath} belongs to uid ${stat.uid}, not to you (uid ${uid}); refusing to use or remove it.`);
   }
   if (!stat.isSocket()) throw new NhdError(ErrorCode.Internal, `${socketPath} exists and is not a socket; remove it or choose another path.`);
-  if (await answers(socketPath)) {
+  const listener = await probe(socketPath);
+  if (listener === 'accepts') {
     throw new NhdError(ErrorCode.Internal, `An nhd daemon already listens on ${socketPath}.`, { alreadyRunning: true });
   }
-  fs.unlinkSync(socketPath);
+  if (listener === 'queueFull') {
+    throw new NhdError(
+      ErrorCode.Internal,
+      `A process listens on ${socketPath} but accepts no more connections (its queue is full: a stopped or stuck daemon?); end that process, or choose another path.`,
+    );
+  }
+  if (listener !== 'none') {
+    throw new NhdError(ErrorCode.Internal, `Cannot tell whether a daemon listens on ${socketPath} (connect failed with ${listener.failed}); remove it if none does, or choose another path.`);
+  }
+  fs.rmSync(socketPath, { force: true });
 }
 
-function answers(socketPath: string): Promise<boolean> {
+/** Who is behind a socket file: a listener that accepts, one whose queue is full, nobody, or an error. */
+function probe(socketPath: string): Promise<'accepts' | 'queueFull' | 'none' | { failed: string }> {
   return new Promise((resolve) => {
     const socket = net.connect(socketPath);
     socket.once('connect', () => {
       socket.destroy();
-      resolve(true);
+      resolve('accepts');
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EAGAIN') resolve('queueFull');
+      else if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') resolve('none');
+      else resolve({ failed: error.code ?? error.message });
+    });
   });
 }

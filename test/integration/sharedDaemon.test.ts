@@ -81,6 +81,16 @@ describe('the shared daemon', () => {
     await daemon.stop();
   });
 
+  it('says why a daemon it started did not start, in its own words', async () => {
+    const home = path.join(tempHome(), 'x'.repeat(100));
+    const result = await runCli(['status'], nhdEnv(home));
+    expect(result.code).toBe(1);
+    const socketPath = path.join(home, 'nhd.sock');
+    expect(result.stderr).toBe(
+      `nhd: The nhd daemon did not start listening on ${socketPath}: the socket path ${socketPath} is longer than 107 bytes; set NHD_HOME to a shorter directory; see ${home}/logs/daemon.log.\n`,
+    );
+  });
+
   it('is reached by editors through `nhd serve --remote=auto`, a stdio forwarder', async () => {
     const home = tempHome();
     const forwarder = spawn(process.execPath, [NHD, 'serve', '--remote=auto'], { env: nhdEnv(home), stdio: ['pipe', 'pipe', 'inherit'] });
