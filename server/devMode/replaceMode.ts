@@ -163,7 +163,7 @@ export const replaceMode: DevModeStrategy = {
           kind: run.params.kind,
           original: need(run.state, 'state').original,
           dev,
-          ...(run.params.container ? { container: run.params.container } : {}),
+          container: need(run.container, 'container'),
           owner: need(run.me, 'me'),
           sidecarImage: dev.sidecarImage || DEFAULT_SIDECAR_IMAGE,
           claims: need(run.claims, 'claims'),

@@ -2,6 +2,8 @@ import { ErrorCode, type DevSettings, type DevStartParams } from '../../protocol
 import { defaultDevConfig, findDevConfigFile, loadDevConfigFile, parseDevConfig, selectDevConfig } from '../config';
 import { NhdError } from '../errors';
 import type { KubeObject } from '../ports';
+import { podTemplate } from './kinds';
+import { SIDECAR_NAME } from './plan';
 
 /**
  * Which dev settings a session uses: the local `.nocalhost/config.yaml`, else the workload's
@@ -19,8 +21,16 @@ export type DevSettingsSource = ({ file: string } | { annotation: string }) & { 
 /** The dev settings, the sync sidecar's image if the config names one. */
 export type ResolvedDevSettings = DevSettings & { sidecarImage?: string };
 
-/** The dev settings and where they come from (`source` names a file or the annotation; absent: defaults). */
-export function resolveSettings(params: DevStartParams, original: KubeObject, env: Environment): { dev: ResolvedDevSettings; source?: DevSettingsSource } {
+/** A session's settings: the dev settings, the container they apply to, and where they come from (absent: defaults). */
+export interface ResolvedSettings {
+  dev: ResolvedDevSettings;
+  /** The container dev mode swaps: `--container`, else the config entry's `name`, else the workload's first. */
+  container: string;
+  source?: DevSettingsSource;
+}
+
+/** The dev settings, the container they apply to and where they come from. */
+export function resolveSettings(params: DevStartParams, original: KubeObject, env: Environment): ResolvedSettings {
   const workload = { name: params.name, serviceType: params.kind, ...(params.container ? { container: params.container } : {}) };
   let dev: DevSettings | undefined;
   let source: DevSettingsSource | undefined;
@@ -47,7 +57,29 @@ export function resolveSettings(params: DevStartParams, original: KubeObject, en
   const settings: DevSettings = structuredClone(dev ?? defaultDevConfig());
   if (params.image) settings.image = params.image;
   if (params.workDir) settings.workDir = params.workDir;
-  return source ? { dev: settings, source } : { dev: settings };
+  const container = targetContainer(params, original, source);
+  return source ? { dev: settings, container, source } : { dev: settings, container };
+}
+
+/**
+ * The container to swap. `--container` wins (its settings are the entry of that name, else the
+ * first entry, as Nocalhost's GetContainerDevConfigOrDefault); without it, the entry's `name` picks
+ * the container, so `containers: [{name: app}]` on a pod `[proxy, app]` develops `app`. An entry
+ * without a name applies to the workload's first container.
+ */
+function targetContainer(params: DevStartParams, original: KubeObject, source: DevSettingsSource | undefined): string {
+  const names = (podTemplate(params.kind, original)?.spec?.containers ?? []).map((c) => c.name).filter((n) => n !== SIDECAR_NAME);
+  if (params.container) return params.container;
+  const named = source?.container;
+  if (!named) return names[0] ?? '';
+  if (!names.includes(named)) {
+    const where = 'file' in source ? source.file : `the dev.nocalhost annotation of ${source.annotation}`;
+    throw new NhdError(
+      ErrorCode.ContainerNotFound,
+      `The dev config entry \`name: ${named}\` in ${where} names no container of ${params.kind}/${params.name}; its containers are ${names.join(', ')}. Fix the entry's name or pass --container.`,
+    );
+  }
+  return named;
 }
 
 /**
