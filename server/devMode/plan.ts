@@ -30,8 +30,8 @@ export interface DevStartInput {
    * so that a second start plans from the original and never backs up a dev spec.
    */
   original: KubeObject;
-  dev: DevSettings;
-  /** The container asked for; default the first. */
+  dev: DevSettings & { priorityClass?: string };
+  /** The container to swap (settings.ts decides it); default the first. */
   container?: string;
   owner: DevOwner;
   sidecarImage: string;
@@ -69,7 +69,7 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     );
   }
   const backup: Backup = { spec: clone(original.spec), annotations: withoutNhdAnnotations(original.metadata.annotations) };
-  const info: DevInfo = { container, image: input.dev.image, workDir: input.dev.workDir };
+  const info: DevInfo = { container, image: input.dev.image, workDir: input.dev.workDir, ...(input.dev.shell ? { shell: input.dev.shell } : {}) };
   const devObject = KINDS[kind].strategy === 'recreate' ? freshCopy(kind, original) : clone(original);
   devObject.metadata.annotations = {
     ...backup.annotations,
@@ -97,6 +97,9 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     case 'deployment':
       devObject.spec.replicas = 1;
       devObject.spec.paused = false;
+      // As Nocalhost does: a rolling update would start the dev pod beside the old one, which
+      // deadlocks on a ReadWriteOnce claim and briefly runs two copies. The backup restores it.
+      devObject.spec.strategy = { type: 'Recreate' };
       break;
     case 'statefulset':
       devObject.spec.replicas = 1;
@@ -122,6 +125,11 @@ function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput):
   const out = clone(spec);
   const claimVolumes = input.claims.map((claim, i) => ({ name: `nhd-pv-${i}`, claim }));
   out.containers = out.containers.map((c) => (c.name === containerName ? devContainer(c, dev, claimVolumes) : c));
+  if (dev.priorityClass) {
+    out['priorityClassName'] = dev.priorityClass;
+    // The priority the admission plugin resolved for the old class would contradict the new one.
+    delete out['priority'];
+  }
   out.containers.push({
     name: SIDECAR_NAME,
     image: input.sidecarImage,
@@ -138,7 +146,11 @@ function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput):
 }
 
 function devContainer(original: Container, dev: DevSettings, claims: { name: string; claim: { path: string } }[]): Container {
-  const c: Container = { ...clone(original), image: dev.image, imagePullPolicy: dev.imagePullPolicy ?? 'IfNotPresent', command: KEEP_ALIVE, workingDir: dev.workDir };
+  const c: Container = { ...clone(original), image: dev.image, command: KEEP_ALIVE, workingDir: dev.workDir };
+  // Unset, Kubernetes' own default applies (Always for `:latest` or no tag, else IfNotPresent), so
+  // a `:latest` dev image is pulled again; the original container's policy was for its own image.
+  if (dev.imagePullPolicy) c.imagePullPolicy = dev.imagePullPolicy;
+  else delete c.imagePullPolicy;
   delete c.args;
   delete c.livenessProbe;
   delete c.readinessProbe;

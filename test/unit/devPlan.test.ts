@@ -33,7 +33,6 @@ describe('planDevStart', () => {
     expect(app).toEqual({
       name: 'app',
       image: 'dev:1',
-      imagePullPolicy: 'IfNotPresent',
       command: KEEP_ALIVE,
       workingDir: '/src',
       env: [{ name: 'A', value: '1' }, { name: 'B', value: 'dev' }],
@@ -44,6 +43,31 @@ describe('planDevStart', () => {
     expect(spec.template.spec.volumes).toEqual([{ name: 'data', emptyDir: {} }, { name: SOURCE_VOLUME, emptyDir: {} }]);
     expect(spec.replicas).toBe(1);
     expect(spec.template.metadata.labels).toEqual({ app: 'web', [DEV_POD_LABEL]: 'true' });
+  });
+
+  it("leaves the dev image's pull policy to Kubernetes unless the config sets one", () => {
+    const original = deployment();
+    original.spec.template.spec.containers[0].imagePullPolicy = 'Never';
+    expect(start('deployment', original).devObject.spec.template.spec.containers[0]).not.toHaveProperty('imagePullPolicy');
+    const always = start('deployment', original, { dev: dev({ imagePullPolicy: 'Always' }) });
+    expect(always.devObject.spec.template.spec.containers[0].imagePullPolicy).toBe('Always');
+  });
+
+  it('runs a Deployment with the Recreate strategy in dev mode; the backup keeps the original one', () => {
+    const original = deployment();
+    original.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } };
+    const plan = start('deployment', original);
+    expect(plan.devObject.spec.strategy).toEqual({ type: 'Recreate' });
+    expect((plan.backup.spec as { strategy?: unknown }).strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } });
+  });
+
+  it("gives the dev pod the service's priorityClass, dropping a priority resolved for another class", () => {
+    const original = deployment();
+    Object.assign(original.spec.template.spec, { priorityClassName: 'low', priority: 10 });
+    const spec = start('deployment', original, { dev: { ...dev(), priorityClass: 'dev-high' } }).devObject.spec.template.spec;
+    expect(spec.priorityClassName).toBe('dev-high');
+    expect(spec).not.toHaveProperty('priority');
+    expect(start('deployment', original).devObject.spec.template.spec).toMatchObject({ priorityClassName: 'low', priority: 10 });
   });
 
   it('backs up the original spec and annotations, and marks the owner', () => {

@@ -70,10 +70,17 @@ describe('the container dev mode swaps', () => {
     expect(target({})).toBe('proxy ');
   });
 
+  it('is dev.devContainerName when the entry sets it', () => {
+    const dir = projectWithConfig('name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev: { image: x:v1, devContainerName: proxy }\n');
+    expect(target({ localDir: dir })).toBe('proxy x:v1');
+    const wrong = projectWithConfig('name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev: { image: x:v1, devContainerName: nope }\n');
+    expect(() => target({ localDir: wrong })).toThrow(/`dev\.devContainerName: nope` in .* names no container of deployment\/web; its containers are proxy, app/);
+  });
+
   it('is an error listing the containers when the entry names none of them', () => {
     const dir = project('app-dev:v1');
     expect(() => target({ localDir: dir }, deployment({}, ['web', 'proxy']))).toThrow(
-      /The dev config entry `name: app` in .*config\.yaml names no container of deployment\/web; its containers are web, proxy\. Fix the entry's name or pass --container\./,
+      /The dev config entry's `name: app` in .*config\.yaml names no container of deployment\/web; its containers are web, proxy\. Fix the entry's name or pass --container\./,
     );
   });
 });
