@@ -4,6 +4,7 @@ import type { KubeObject } from '../ports';
 import { createHash } from 'node:crypto';
 import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, cronDevJobName, withoutNhdAnnotations, type Backup, type DevInfo } from './annotations';
 import { KINDS, podTemplate, type Container, type PodSpec } from './kinds';
+import { applyPatchesLocally, parsePatches, type DevPatch } from './patches';
 
 /**
  * Dev mode as pure functions over Kubernetes objects (Nocalhost's replace mode): the workload as
@@ -49,6 +50,11 @@ export interface DevStartPlan {
   devObject: KubeObject;
   /** For a CronJob: the Job that runs the dev template now. */
   cronDevJob?: KubeObject;
+  /**
+   * `dev.patches` for the API server to apply after devObject is in place (kinds edited in place;
+   * a recreated kind's devObject has them applied already).
+   */
+  patches: DevPatch[];
 }
 
 export function planDevStart(input: DevStartInput): DevStartPlan {
@@ -78,7 +84,9 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     ...(KINDS[kind].strategy === 'replace' ? { [ANNOTATION.backup]: JSON.stringify(backup) } : {}),
   };
   const devSpec = devPodSpec(podTemplate(kind, devObject)!.spec, container, input);
-  const devHash = createHash('sha256').update(JSON.stringify(devSpec)).update(input.owner.since).digest('hex').slice(0, 16);
+  const patches = parsePatches(input.dev.patches);
+  // The patches are part of what the dev pods run: a changed patch is a new plan.
+  const devHash = createHash('sha256').update(JSON.stringify(devSpec)).update(JSON.stringify(patches)).update(input.owner.since).digest('hex').slice(0, 16);
   if (kind === 'pod') {
     devObject.spec = devSpec;
     devObject.metadata.labels = { ...devObject.metadata.labels, [DEV_POD_LABEL]: 'true' };
@@ -93,10 +101,12 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
       annotations: { ...devTemplate.metadata?.annotations, [DEV_HASH_ANNOTATION]: devHash },
     };
   }
+  const serverPatches = KINDS[kind].strategy === 'replace' ? patches : [];
   switch (kind) {
     case 'deployment':
       devObject.spec.replicas = 1;
-      devObject.spec.paused = false;
+      // Paused until the API server has applied dev.patches too, so that they roll out once.
+      devObject.spec.paused = serverPatches.length > 0;
       // As Nocalhost does: a rolling update would start the dev pod beside the old one, which
       // deadlocks on a ReadWriteOnce claim and briefly runs two copies. The backup restores it.
       devObject.spec.strategy = { type: 'Recreate' };
@@ -109,14 +119,15 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
       break;
     case 'cronjob': {
       devObject.spec.suspend = true;
-      const plan: DevStartPlan = { container, devHash, backup, devObject, cronDevJob: cronJobRun(devObject) };
+      const plan: DevStartPlan = { container, devHash, backup, devObject, cronDevJob: cronJobRun(devObject), patches: serverPatches };
       return plan;
     }
     case 'daemonset':
     case 'pod':
       break;
   }
-  return { container, devHash, backup, devObject };
+  if (KINDS[kind].strategy === 'recreate') return { container, devHash, backup, devObject: applyPatchesLocally(kind, devObject, patches), patches: [] };
+  return { container, devHash, backup, devObject, patches: serverPatches };
 }
 
 /** The pod spec in dev mode: the target container swapped, the source volume and the sidecar added. */
@@ -179,7 +190,8 @@ function devJobSpec(spec: Record<string, unknown>): void {
   spec['suspend'] = false;
 }
 
-function cronJobRun(cronJob: KubeObject): KubeObject {
+/** The Job that runs a CronJob's (dev) job template now. */
+export function cronJobRun(cronJob: KubeObject): KubeObject {
   const jobTemplate = cronJob.spec.jobTemplate;
   const spec = clone(jobTemplate.spec);
   devJobSpec(spec);

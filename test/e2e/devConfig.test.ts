@@ -125,3 +125,35 @@ describe('dev pod settings Nocalhost applies', () => {
     expect((await cli.run(['dev', 'end', 'deployment/settings', '-n', ns.name])).code).toBe(0);
   });
 });
+
+describe('dev.patches', () => {
+  beforeAll(() => applyDeployment(ns.name, 'patched', [container('app'), container('side')]));
+
+  it('a strategic merge patch is applied by the API server after nhd’s changes, in one rollout, and dev end restores .spec', async () => {
+    const before = specOf(ns.name, 'deployment', 'patched');
+    // Strategic merge: `containers` merges by name, so this adds an env var to `side` and keeps both containers.
+    const patch = JSON.stringify({ spec: { template: { metadata: { labels: { patched: 'yes' } }, spec: { containers: [{ name: 'side', env: [{ name: 'PATCHED', value: 'strategic' }] }] } } } });
+    const start = await devStart('patched', project(configFor('patched', 'app', `      patches:\n        - patch: '${patch}'\n`)));
+    expect(start.stderr).not.toMatch(/^nhd: /m);
+    expect(start.code).toBe(0);
+    const pod = devPod(start);
+    expect(pod.metadata.labels).toMatchObject({ patched: 'yes' });
+    expect(pod.spec.containers.map((c: any) => c.name)).toEqual(['app', 'side', 'nhd-sync']);
+    expect(pod.spec.containers[0].image).toBe(DEV_IMAGE);
+    expect(pod.spec.containers[1].env).toEqual([{ name: 'PATCHED', value: 'strategic' }]);
+    const deployment = kubectlJson(['get', 'deployment', 'patched', '-n', ns.name]);
+    expect(deployment.spec.paused).toBe(false);
+    expect((await cli.run(['dev', 'end', 'deployment/patched', '-n', ns.name])).code).toBe(0);
+    expect(specOf(ns.name, 'deployment', 'patched')).toEqual(before);
+  });
+
+  it('a patch the API server refuses fails dev start with its reason, and dev end restores', async () => {
+    const before = specOf(ns.name, 'deployment', 'patched');
+    const patch = JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 7 }]);
+    const start = await devStart('patched', project(configFor('patched', 'app', `      patches:\n        - type: json\n          patch: '${patch}'\n`)));
+    expect(start.code).not.toBe(0);
+    expect(start.stderr).toMatch(/dev\.patches\[0\] \(type json\) was refused by the API server: .*`nhd dev end` restores the workload/);
+    expect((await cli.run(['dev', 'end', 'deployment/patched', '-n', ns.name])).code).toBe(0);
+    expect(specOf(ns.name, 'deployment', 'patched')).toEqual(before);
+  });
+});

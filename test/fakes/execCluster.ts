@@ -141,6 +141,9 @@ export class ExecCluster implements Cluster {
   mergePatch(): never {
     return unsupported('mergePatch');
   }
+  patch(): never {
+    return unsupported('patch');
+  }
   delete(): never {
     return unsupported('delete');
   }

@@ -70,6 +70,38 @@ describe('planDevStart', () => {
     expect(start('deployment', original).devObject.spec.template.spec).toMatchObject({ priorityClassName: 'low', priority: 10 });
   });
 
+  it('leaves dev.patches to the API server for a workload edited in place, pausing a Deployment until they are applied', () => {
+    const patches = [{ type: 'strategic' as const, patch: '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"P","value":"1"}]}]}}}}' }];
+    const plan = start('deployment', deployment(), { dev: dev({ patches }) });
+    expect(plan.patches).toEqual([{ type: 'strategic', body: JSON.parse(patches[0]!.patch) }]);
+    expect(plan.devObject.spec.paused).toBe(true);
+    expect(start('deployment', deployment()).devObject.spec.paused).toBe(false);
+    // A changed patch is a new plan: new dev pods.
+    expect(plan.devHash).not.toBe(start('deployment', deployment()).devHash);
+  });
+
+  it('applies JSON and merge patches to a recreated kind before it is created, and refuses a strategic one', () => {
+    const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec: podSpec() };
+    const patches = [
+      { type: 'merge' as const, patch: '{"metadata":{"labels":{"via":"merge"}}}' },
+      { type: 'json' as const, patch: '[{"op":"replace","path":"/spec/containers/1/image","value":"side:2"}]' },
+    ];
+    const plan = start('pod', pod, { dev: dev({ patches }) });
+    expect(plan.patches).toEqual([]);
+    expect(plan.devObject.metadata.labels).toMatchObject({ via: 'merge' });
+    expect(plan.devObject.spec.containers[1].image).toBe('side:2');
+    expect(plan.devObject.spec.containers[0].image).toBe('dev:1');
+    expect(() => start('pod', pod, { dev: dev({ patches: [{ type: 'strategic', patch: '{"spec":{}}' }] }) })).toThrow(
+      /dev\.patches\[0\] is a strategic merge patch, which nhd cannot apply to a pod: .* Write it as type: merge or type: json\./,
+    );
+    expect(() => start('pod', pod, { dev: dev({ patches: [{ type: 'json', patch: '[{"op":"remove","path":"/spec/nope"}]' }] }) })).toThrow(/dev\.patches\[0\] \(type json\) does not apply to the dev pod/);
+  });
+
+  it('refuses patches that are not JSON or have the wrong shape, naming the entry', () => {
+    expect(() => start('deployment', deployment(), { dev: dev({ patches: [{ type: 'merge', patch: '{"spec": [' }] }) })).toThrow(/dev\.patches\[0\] is not valid JSON or YAML/);
+    expect(() => start('deployment', deployment(), { dev: dev({ patches: [{ type: 'json', patch: '{"op":"add"}' }] }) })).toThrow(/dev\.patches\[0\] \(type json\) has the wrong shape: a JSON patch is a list of operations/);
+  });
+
   it('backs up the original spec and annotations, and marks the owner', () => {
     const original = deployment();
     const plan = start('deployment', original);
