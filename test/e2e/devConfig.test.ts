@@ -157,3 +157,20 @@ describe('dev.patches', () => {
     expect(specOf(ns.name, 'deployment', 'patched')).toEqual(before);
   });
 });
+
+describe('command.build', () => {
+  beforeAll(() => applyDeployment(ns.name, 'built', [container('app')]));
+
+  it('runs before command.run in the dev container, and a failing build stops the run with its exit code', async () => {
+    const run = (build: string) => `      command:\n        build: ["sh", "-c", "${build}"]\n        run: ["sh", "-c", "cat built.txt"]\n`;
+    expect((await devStart('built', project(configFor('built', 'app', run('echo from-build > built.txt'))))).code).toBe(0);
+    const ok = await cli.run(['run', 'deployment/built', '-n', ns.name]);
+    expect(ok.stdout).toContain('from-build');
+    expect(ok.code).toBe(0);
+    expect((await devStart('built', project(configFor('built', 'app', run('exit 4'))))).code).toBe(0);
+    const failed = await cli.run(['run', 'deployment/built', '-n', ns.name]);
+    expect(failed.stderr).toContain('command.build failed (exit 4); the program was not started');
+    expect(failed.code).toBe(4);
+    expect((await cli.run(['dev', 'end', 'deployment/built', '-n', ns.name])).code).toBe(0);
+  });
+});
