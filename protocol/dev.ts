@@ -15,7 +15,12 @@ export interface DevStartParams extends WorkloadRef, WorkDoneParams {
    * uploaded by accident.
    */
   sync?: boolean;
-  /** The container to develop in (default: the config's, else the workload's first). */
+  /**
+   * The container to develop in. Default: the one the dev config entry's `name` names (an entry
+   * naming no container of the workload is ContainerNotFound, with the containers listed), else
+   * the workload's first. With a container given, its settings are the entry of that name, else
+   * the config's first entry (Nocalhost's rule).
+   */
   container?: string;
   /** The dev image, overriding the config. */
   image?: string;

@@ -59,6 +59,8 @@ export interface WorkloadSummary {
   devOwner?: DevOwner;
   /** The workload's creation time, ISO 8601. */
   createdAt: string;
+  /** Its pod template's containers, in order (nhd's sync sidecar left out), for a client to offer as dev start's `container`. */
+  containers: string[];
 }
 
 /** Parameters of `nhd/workloads/list`. */

@@ -141,6 +141,8 @@ export interface Cluster {
   replace(context: string, object: KubeObject): Promise<KubeObject>;
   /** JSON merge patch (RFC 7386). */
   mergePatch(context: string, namespace: string, type: ResourceType, name: string, patch: object): Promise<KubeObject>;
+  /** A patch of any of Kubernetes' three types, computed by the API server (strategic merge knows each list's merge key). */
+  patch(context: string, namespace: string, type: ResourceType, name: string, patch: unknown, patchType: 'strategic' | 'merge' | 'json'): Promise<KubeObject>;
   /** Deletes; false when it did not exist. Background propagation unless told otherwise. */
   delete(
     context: string,

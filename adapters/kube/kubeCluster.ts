@@ -36,6 +36,12 @@ interface ContextClient {
 
 const CORE_POD: ResourceType = { apiVersion: 'v1', kind: 'Pod' };
 
+const PATCH_CONTENT_TYPES = {
+  strategic: 'application/strategic-merge-patch+json',
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+} as const;
+
 export class KubeCluster implements Cluster {
   private loaded: LoadedKubeconfig | undefined;
   private readonly clients = new Map<string, ContextClient>();
@@ -123,6 +129,12 @@ export class KubeCluster implements Cluster {
     const { api } = this.client(context);
     const path = await api.pathOf(type, namespace, name);
     return api.request({ method: HttpMethod.PATCH, path, body: patch, contentType: 'application/merge-patch+json' });
+  }
+
+  async patch(context: string, namespace: string, type: ResourceType, name: string, patch: unknown, patchType: 'strategic' | 'merge' | 'json'): Promise<KubeObject> {
+    const { api } = this.client(context);
+    const path = await api.pathOf(type, namespace, name);
+    return api.request({ method: HttpMethod.PATCH, path, body: patch, contentType: PATCH_CONTENT_TYPES[patchType] });
   }
 
   async delete(

@@ -44,6 +44,8 @@ export interface DevInfo {
   container: string;
   image: string;
   workDir: string;
+  /** `dev.shell`: what a terminal in the dev container runs when no command is given. */
+  shell?: string;
 }
 
 export function readJsonAnnotation<T>(annotations: Record<string, string> | undefined, key: string): T | undefined {

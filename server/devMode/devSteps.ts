@@ -46,7 +46,9 @@ export function startSteps(mode: DevModeStrategy): Step<StartRun>[] {
       share: 1,
       async run(run) {
         const { original } = need(run.state, 'state');
-        run.dev = resolveSettings(run.params, original, run.deps.env).dev;
+        const resolved = resolveSettings(run.params, original, run.deps.env);
+        run.dev = resolved.dev;
+        run.container = resolved.container;
         run.deps.sessions.remember(run.id, { ...run.params }, original);
       },
     },

@@ -4,6 +4,7 @@ import type { KubeObject } from '../ports';
 import { createHash } from 'node:crypto';
 import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, cronDevJobName, withoutNhdAnnotations, type Backup, type DevInfo } from './annotations';
 import { KINDS, podTemplate, type Container, type PodSpec } from './kinds';
+import { applyPatchesLocally, parsePatches, type DevPatch } from './patches';
 
 /**
  * Dev mode as pure functions over Kubernetes objects (Nocalhost's replace mode): the workload as
@@ -30,8 +31,8 @@ export interface DevStartInput {
    * so that a second start plans from the original and never backs up a dev spec.
    */
   original: KubeObject;
-  dev: DevSettings;
-  /** The container asked for; default the first. */
+  dev: DevSettings & { priorityClass?: string };
+  /** The container to swap (settings.ts decides it); default the first. */
   container?: string;
   owner: DevOwner;
   sidecarImage: string;
@@ -49,6 +50,11 @@ export interface DevStartPlan {
   devObject: KubeObject;
   /** For a CronJob: the Job that runs the dev template now. */
   cronDevJob?: KubeObject;
+  /**
+   * `dev.patches` for the API server to apply after devObject is in place (kinds edited in place;
+   * a recreated kind's devObject has them applied already).
+   */
+  patches: DevPatch[];
 }
 
 export function planDevStart(input: DevStartInput): DevStartPlan {
@@ -69,7 +75,7 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     );
   }
   const backup: Backup = { spec: clone(original.spec), annotations: withoutNhdAnnotations(original.metadata.annotations) };
-  const info: DevInfo = { container, image: input.dev.image, workDir: input.dev.workDir };
+  const info: DevInfo = { container, image: input.dev.image, workDir: input.dev.workDir, ...(input.dev.shell ? { shell: input.dev.shell } : {}) };
   const devObject = KINDS[kind].strategy === 'recreate' ? freshCopy(kind, original) : clone(original);
   devObject.metadata.annotations = {
     ...backup.annotations,
@@ -78,7 +84,9 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     ...(KINDS[kind].strategy === 'replace' ? { [ANNOTATION.backup]: JSON.stringify(backup) } : {}),
   };
   const devSpec = devPodSpec(podTemplate(kind, devObject)!.spec, container, input);
-  const devHash = createHash('sha256').update(JSON.stringify(devSpec)).update(input.owner.since).digest('hex').slice(0, 16);
+  const patches = parsePatches(input.dev.patches);
+  // The patches are part of what the dev pods run: a changed patch is a new plan.
+  const devHash = createHash('sha256').update(JSON.stringify(devSpec)).update(JSON.stringify(patches)).update(input.owner.since).digest('hex').slice(0, 16);
   if (kind === 'pod') {
     devObject.spec = devSpec;
     devObject.metadata.labels = { ...devObject.metadata.labels, [DEV_POD_LABEL]: 'true' };
@@ -93,10 +101,15 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
       annotations: { ...devTemplate.metadata?.annotations, [DEV_HASH_ANNOTATION]: devHash },
     };
   }
+  const serverPatches = KINDS[kind].strategy === 'replace' ? patches : [];
   switch (kind) {
     case 'deployment':
       devObject.spec.replicas = 1;
-      devObject.spec.paused = false;
+      // Paused until the API server has applied dev.patches too, so that they roll out once.
+      devObject.spec.paused = serverPatches.length > 0;
+      // As Nocalhost does: a rolling update would start the dev pod beside the old one, which
+      // deadlocks on a ReadWriteOnce claim and briefly runs two copies. The backup restores it.
+      devObject.spec.strategy = { type: 'Recreate' };
       break;
     case 'statefulset':
       devObject.spec.replicas = 1;
@@ -106,14 +119,15 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
       break;
     case 'cronjob': {
       devObject.spec.suspend = true;
-      const plan: DevStartPlan = { container, devHash, backup, devObject, cronDevJob: cronJobRun(devObject) };
+      const plan: DevStartPlan = { container, devHash, backup, devObject, cronDevJob: cronJobRun(devObject), patches: serverPatches };
       return plan;
     }
     case 'daemonset':
     case 'pod':
       break;
   }
-  return { container, devHash, backup, devObject };
+  if (KINDS[kind].strategy === 'recreate') return { container, devHash, backup, devObject: applyPatchesLocally(kind, devObject, patches), patches: [] };
+  return { container, devHash, backup, devObject, patches: serverPatches };
 }
 
 /** The pod spec in dev mode: the target container swapped, the source volume and the sidecar added. */
@@ -122,6 +136,11 @@ function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput):
   const out = clone(spec);
   const claimVolumes = input.claims.map((claim, i) => ({ name: `nhd-pv-${i}`, claim }));
   out.containers = out.containers.map((c) => (c.name === containerName ? devContainer(c, dev, claimVolumes) : c));
+  if (dev.priorityClass) {
+    out['priorityClassName'] = dev.priorityClass;
+    // The priority the admission plugin resolved for the old class would contradict the new one.
+    delete out['priority'];
+  }
   out.containers.push({
     name: SIDECAR_NAME,
     image: input.sidecarImage,
@@ -138,7 +157,11 @@ function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput):
 }
 
 function devContainer(original: Container, dev: DevSettings, claims: { name: string; claim: { path: string } }[]): Container {
-  const c: Container = { ...clone(original), image: dev.image, imagePullPolicy: dev.imagePullPolicy ?? 'IfNotPresent', command: KEEP_ALIVE, workingDir: dev.workDir };
+  const c: Container = { ...clone(original), image: dev.image, command: KEEP_ALIVE, workingDir: dev.workDir };
+  // Unset, Kubernetes' own default applies (Always for `:latest` or no tag, else IfNotPresent), so
+  // a `:latest` dev image is pulled again; the original container's policy was for its own image.
+  if (dev.imagePullPolicy) c.imagePullPolicy = dev.imagePullPolicy;
+  else delete c.imagePullPolicy;
   delete c.args;
   delete c.livenessProbe;
   delete c.readinessProbe;
@@ -167,7 +190,8 @@ function devJobSpec(spec: Record<string, unknown>): void {
   spec['suspend'] = false;
 }
 
-function cronJobRun(cronJob: KubeObject): KubeObject {
+/** The Job that runs a CronJob's (dev) job template now. */
+export function cronJobRun(cronJob: KubeObject): KubeObject {
   const jobTemplate = cronJob.spec.jobTemplate;
   const spec = clone(jobTemplate.spec);
   devJobSpec(spec);

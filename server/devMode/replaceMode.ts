@@ -1,4 +1,5 @@
-import type { WorkloadRef } from '../../protocol';
+import { ErrorCode, type WorkloadRef } from '../../protocol';
+import { NhdError, messageOf } from '../errors';
 import { describe, getWorkload, kubeCallAsync, type Scope } from '../kubeScope';
 import type { KubeObject } from '../ports';
 import { devPodSelector } from '../workloadPods';
@@ -18,7 +19,8 @@ import {
 } from './clusterOps';
 import { KINDS, podTemplate, type KindInfo } from './kinds';
 import { ownedByOther } from './ownership';
-import { originalOf, planDevEnd, planDevStart } from './plan';
+import { cronJobRun, originalOf, planDevEnd, planDevStart } from './plan';
+import type { DevPatch } from './patches';
 import type { Report, Step } from './steps';
 import { need, notInDevMode, type DevModeStrategy, type EndRun, type EndState, type StartRun, type StartState } from './strategy';
 
@@ -77,16 +79,24 @@ const inPlace: KindStrategy = {
     const { scope, params } = run;
     const plan = need(run.plan, 'plan');
     const dev = need(run.dev, 'dev');
-    report(`patching ${describe(params)}: dev image ${dev.image}, sync sidecar, source volume at ${dev.workDir}`);
-    // On a conflict replaceWithLock reads the workload again: unless someone took the lock meanwhile.
-    run.workload = await replaceWithLock(scope, params, need(run.workload, 'workload'), (w) => {
-      const holder = readOwner(w.metadata.annotations);
-      if (holder && holder.identity !== run.deps.identity) throw ownedByOther(params, holder, 'start', run.deps.now());
-      w.spec = plan.devObject.spec;
-      w.metadata.annotations = plan.devObject.metadata.annotations!;
-    });
-    if (params.kind === 'statefulset') await deleteNonDevPods(scope, params, run.workload);
-    if (plan.cronDevJob) await createCronDevJob(scope, plan.cronDevJob);
+    const current = need(run.workload, 'workload');
+    // The same plan again, with dev.patches applied on top: putting the unpatched spec back would roll the pods twice.
+    const inPlace = plan.patches.length > 0 && podTemplate(params.kind, current)?.metadata?.annotations?.[DEV_HASH_ANNOTATION] === plan.devHash;
+    if (!inPlace) {
+      report(`patching ${describe(params)}: dev image ${dev.image}, sync sidecar, source volume at ${dev.workDir}`);
+      // On a conflict replaceWithLock reads the workload again: unless someone took the lock meanwhile.
+      run.workload = await replaceWithLock(scope, params, current, (w) => {
+        const holder = readOwner(w.metadata.annotations);
+        if (holder && holder.identity !== run.deps.identity) throw ownedByOther(params, holder, 'start', run.deps.now());
+        w.spec = plan.devObject.spec;
+        w.metadata.annotations = plan.devObject.metadata.annotations!;
+      });
+      run.workload = await applyServerPatches(scope, params, plan.patches, report) ?? run.workload;
+    }
+    const workload = need(run.workload, 'workload');
+    if (params.kind === 'statefulset') await deleteNonDevPods(scope, params, workload);
+    // A CronJob's dev Job runs its job template as patched.
+    if (plan.cronDevJob) await createCronDevJob(scope, plan.patches.length > 0 ? cronJobRun(workload) : plan.cronDevJob);
   },
 
   async restore(run, restored, report) {
@@ -144,6 +154,26 @@ const recreated: KindStrategy = {
   },
 };
 
+/**
+ * `dev.patches` in order, by the API server, on the workload in dev mode; then a Deployment the
+ * plan paused for them is resumed. Undefined when there are none.
+ */
+async function applyServerPatches(scope: Scope, ref: WorkloadRef, patches: readonly DevPatch[], report: Report): Promise<KubeObject | undefined> {
+  if (patches.length === 0) return undefined;
+  const type = KINDS[ref.kind].type;
+  let patched: KubeObject | undefined;
+  for (const [i, patch] of patches.entries()) {
+    report(`applying dev.patches[${i}] (${patch.type})`);
+    try {
+      patched = await kubeCallAsync(() => scope.cluster.patch(scope.context, scope.namespace, type, ref.name, patch.body, patch.type));
+    } catch (error) {
+      throw new NhdError(ErrorCode.ConfigInvalid, `dev.patches[${i}] (type ${patch.type}) was refused by the API server: ${messageOf(error)}. Fix the patch in the dev config; \`nhd dev end\` restores the workload.`);
+    }
+  }
+  if (ref.kind === 'deployment') patched = await kubeCallAsync(() => scope.cluster.mergePatch(scope.context, scope.namespace, type, ref.name, { spec: { paused: false } }));
+  return patched;
+}
+
 const KIND_STRATEGIES: Record<KindInfo['strategy'], KindStrategy> = { replace: inPlace, recreate: recreated };
 const forKind = (ref: WorkloadRef): KindStrategy => KIND_STRATEGIES[KINDS[ref.kind].strategy];
 
@@ -163,7 +193,7 @@ export const replaceMode: DevModeStrategy = {
           kind: run.params.kind,
           original: need(run.state, 'state').original,
           dev,
-          ...(run.params.container ? { container: run.params.container } : {}),
+          container: need(run.container, 'container'),
           owner: need(run.me, 'me'),
           sidecarImage: dev.sidecarImage || DEFAULT_SIDECAR_IMAGE,
           claims: need(run.claims, 'claims'),

@@ -2,6 +2,8 @@ import { ErrorCode, type DevSettings, type DevStartParams } from '../../protocol
 import { defaultDevConfig, findDevConfigFile, loadDevConfigFile, parseDevConfig, selectDevConfig } from '../config';
 import { NhdError } from '../errors';
 import type { KubeObject } from '../ports';
+import { podTemplate } from './kinds';
+import { SIDECAR_NAME } from './plan';
 
 /**
  * Which dev settings a session uses: the local `.nocalhost/config.yaml`, else the workload's
@@ -16,13 +18,21 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 /** Where a session's dev settings come from: a config file or the workload's annotation, and the container entry in it. */
 export type DevSettingsSource = ({ file: string } | { annotation: string }) & { container: string };
 
-/** The dev settings, the sync sidecar's image if the config names one. */
-export type ResolvedDevSettings = DevSettings & { sidecarImage?: string };
+/** The dev settings, the sync sidecar's image if the config names one, and the service's priority class. */
+export type ResolvedDevSettings = DevSettings & { sidecarImage?: string; priorityClass?: string };
 
-/** The dev settings and where they come from (`source` names a file or the annotation; absent: defaults). */
-export function resolveSettings(params: DevStartParams, original: KubeObject, env: Environment): { dev: ResolvedDevSettings; source?: DevSettingsSource } {
+/** A session's settings: the dev settings, the container they apply to, and where they come from (absent: defaults). */
+export interface ResolvedSettings {
+  dev: ResolvedDevSettings;
+  /** The container dev mode swaps: `--container`, else the config entry's `name`, else the workload's first. */
+  container: string;
+  source?: DevSettingsSource;
+}
+
+/** The dev settings, the container they apply to and where they come from. */
+export function resolveSettings(params: DevStartParams, original: KubeObject, env: Environment): ResolvedSettings {
   const workload = { name: params.name, serviceType: params.kind, ...(params.container ? { container: params.container } : {}) };
-  let dev: DevSettings | undefined;
+  let dev: ResolvedDevSettings | undefined;
   let source: DevSettingsSource | undefined;
   const file = params.localDir ? findDevConfigFile(params.localDir) : undefined;
   if (file) {
@@ -31,23 +41,52 @@ export function resolveSettings(params: DevStartParams, original: KubeObject, en
     if (errors.length > 0) {
       throw new NhdError(ErrorCode.ConfigInvalid, `${file} has ${errors.length} error(s); the first: line ${errors[0]!.range.start.line + 1}: ${errors[0]!.message}. Run \`nhd config validate ${file}\`.`, { diagnostics: result.diagnostics });
     }
-    const selected = selectDevConfig(result.services, workload).container;
-    dev = selected?.dev;
+    const { service, container: selected } = selectDevConfig(result.services, workload);
+    dev = selected && withService(selected.dev, service);
     if (selected) source = { file, container: selected.name };
   }
   const annotation = original.metadata.annotations?.['dev.nocalhost'];
   if (!dev && annotation) {
     const result = parseDevConfig({ text: annotation, fileName: `${params.kind}/${params.name} (dev.nocalhost annotation)`, form: 'annotation', workload: { name: params.name, kind: params.kind }, env });
     if (!result.diagnostics.some((d) => d.severity === 'error')) {
-      const selected = selectDevConfig(result.services, workload).container;
-      dev = selected?.dev;
+      const { service, container: selected } = selectDevConfig(result.services, workload);
+      dev = selected && withService(selected.dev, service);
       if (selected) source = { annotation: `${params.kind}/${params.name}`, container: selected.name };
     }
   }
-  const settings: DevSettings = structuredClone(dev ?? defaultDevConfig());
+  const settings: ResolvedDevSettings = structuredClone(dev ?? defaultDevConfig());
   if (params.image) settings.image = params.image;
   if (params.workDir) settings.workDir = params.workDir;
-  return source ? { dev: settings, source } : { dev: settings };
+  const container = targetContainer(params, original, source, settings.devContainerName);
+  return source ? { dev: settings, container, source } : { dev: settings, container };
+}
+
+/**
+ * The container to swap. `--container` wins (its settings are the entry of that name, else the
+ * first entry, as Nocalhost's GetContainerDevConfigOrDefault); without it, the entry's `name` picks
+ * the container, so `containers: [{name: app}]` on a pod `[proxy, app]` develops `app`. An entry
+ * without a name applies to the workload's first container.
+ */
+function targetContainer(params: DevStartParams, original: KubeObject, source: DevSettingsSource | undefined, devContainerName: string | undefined): string {
+  const names = (podTemplate(params.kind, original)?.spec?.containers ?? []).map((c) => c.name).filter((n) => n !== SIDECAR_NAME);
+  if (params.container) return params.container;
+  if (!source) return names[0] ?? '';
+  // `dev.devContainerName` redirects the entry to another container of the workload.
+  const [named, field] = devContainerName ? [devContainerName, 'dev.devContainerName'] : [source.container, 'name'];
+  if (!named) return names[0] ?? '';
+  if (!names.includes(named)) {
+    const where = 'file' in source ? source.file : `the dev.nocalhost annotation of ${source.annotation}`;
+    throw new NhdError(
+      ErrorCode.ContainerNotFound,
+      `The dev config entry's \`${field}: ${named}\` in ${where} names no container of ${params.kind}/${params.name}; its containers are ${names.join(', ')}. Fix the entry's ${field} or pass --container.`,
+    );
+  }
+  return named;
+}
+
+/** A container entry's settings with what its service adds to the dev pod. */
+function withService(dev: DevSettings, service: { priorityClass?: string } | undefined): ResolvedDevSettings {
+  return service?.priorityClass ? { ...dev, priorityClass: service.priorityClass } : dev;
 }
 
 /**

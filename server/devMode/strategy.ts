@@ -105,6 +105,8 @@ export interface StartRun {
   me?: DevOwner;
   /** dev settings */
   dev?: ResolvedDevSettings;
+  /** dev settings: the container they apply to (settings.ts `targetContainer`). */
+  container?: string;
   /** open session: from here on, a failure marks the session failed. */
   session?: DevSession;
   /** claims */

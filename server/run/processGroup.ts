@@ -23,16 +23,30 @@ export function pidFile(runId: string, generation: number): string {
  * fork (it is not a group leader) and the pid written is the group's; such a job has SIGINT and
  * SIGQUIT ignored and stdin on /dev/null, as `nohup`-style runners do. Stops use SIGTERM.
  */
-export function startCommand(workDir: string, file: string, argv: string[]): string[] {
+export function startCommand(workDir: string, file: string, argv: string[], build: readonly string[] = []): string[] {
+  // `build` (the dev config's command.build) runs first in the same group, so a stop ends it too;
+  // it travels as one word of shell-quoted argv, which only that group's shell evaluates.
   const script = [
     `mkdir -p ${PID_DIR} || exit 126`,
     'cd "$1" || { echo "nhd run: cannot enter the work directory $1" >&2; exit 126; }',
-    'f=$2; shift 2',
+    'f=$2; g=$3; b=$4; shift 4',
     'command -v setsid >/dev/null 2>&1 || { echo "nhd run: the dev image has no setsid (util-linux), which nhd needs to run the program in its own process group" >&2; exit 127; }',
-    `setsid sh -c 'echo $$ > "$0"; exec "$@"' "$f" "$@" &`,
+    'setsid sh -c "$g" "$f" "$b" "$@" &',
     'wait $!; rc=$?; rm -f "$f"; exit $rc',
   ].join('\n');
-  return ['sh', '-c', script, 'nhd-run', workDir, file, ...argv];
+  return ['sh', '-c', script, 'nhd-run', workDir, file, GROUP_SCRIPT, build.map(shellQuote).join(' '), ...argv];
+}
+
+/** The group leader: writes its pid, runs the build (if any; a failure ends the run with its status), execs the program. */
+const GROUP_SCRIPT = [
+  'echo $$ > "$0"; b=$1; shift',
+  'if [ -n "$b" ]; then echo "nhd run: command.build: $b" >&2; eval "$b" || { rc=$?; echo "nhd run: command.build failed (exit $rc); the program was not started" >&2; exit $rc; }; fi',
+  'exec "$@"',
+].join('\n');
+
+/** One word for POSIX sh, whatever it holds. */
+function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** What a stop ends besides the process groups of its pid files (a debugger's leftovers). */

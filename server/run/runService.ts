@@ -71,6 +71,8 @@ interface Run {
   held: (() => void)[] | undefined;
   /** What a stop ends besides the process group (a debugger's tree and port). */
   extras: StopExtras;
+  /** `command.build`: runs before the program at every start and hot-reload restart. */
+  build: readonly string[];
 }
 
 /** A change of a run, for listeners inside the daemon (the debug service follows its debugger's restarts). */
@@ -157,7 +159,7 @@ export class RunService {
       reloads: 0,
       startedAt: new Date(this.now()).toISOString(),
     };
-    const run: Run = { info, owner, scope, generation: 0, current: -1, process: undefined, pidFile: undefined, exited: true, scheduler: undefined, ending: undefined, held: [], extras };
+    const run: Run = { info, owner, scope, generation: 0, current: -1, process: undefined, pidFile: undefined, exited: true, scheduler: undefined, ending: undefined, held: [], extras, build: settings.dev.command.build };
     this.runs.set(info.runId, run);
     this.changed(run);
     try {
@@ -217,7 +219,7 @@ export class RunService {
         },
       });
     const process = await kubeCallAsync(() =>
-      scope.cluster.exec(scope.context, scope.namespace, info.pod, info.container, startCommand(info.workDir, file, info.command), {
+      scope.cluster.exec(scope.context, scope.namespace, info.pod, info.container, startCommand(info.workDir, file, info.command, run.build), {
         stdout: sink('stdout'),
         stderr: sink('stderr'),
         tty: false,

@@ -11,13 +11,28 @@ import {
 import { NhdError } from '../errors';
 import { kubeCallAsync, type Scope } from '../kubeScope';
 import type { ExecProcess, Logger } from '../ports';
-import { resolvePodTarget } from './podTarget';
+import { ANNOTATION, readJsonAnnotation, type DevInfo } from '../devMode/annotations';
+import { resolvePodTarget, type PodTarget } from './podTarget';
 
 /**
  * The shell a terminal runs when no command is given: zsh, else bash, else sh, whichever the
  * image has (dev images differ, and a missing shell must not make the terminal fail).
  */
 export const DEFAULT_SHELL = ['/bin/sh', '-c', 'if command -v zsh >/dev/null 2>&1; then exec zsh; elif command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'];
+
+/**
+ * The dev config's `dev.shell` (a name or a path, passed as an argument, never spliced into the
+ * script); when the dev image lacks it, the terminal says so and starts sh rather than failing.
+ */
+export function configuredShell(shell: string): string[] {
+  return ['/bin/sh', '-c', 'if command -v "$1" >/dev/null 2>&1; then exec "$1"; fi; echo "nhd: dev.shell $1 is not in the dev image; starting sh" >&2; exec sh', 'nhd-shell', shell];
+}
+
+/** What a terminal runs when no command is given: the dev container's `dev.shell`, else DEFAULT_SHELL. */
+function shellFor(target: PodTarget): string[] {
+  const info = readJsonAnnotation<DevInfo>(target.workload.metadata.annotations, ANNOTATION.dev);
+  return info?.shell && info.container === target.container ? configuredShell(info.shell) : DEFAULT_SHELL;
+}
 
 /** The client a terminal belongs to: it alone gets the output and may send input. */
 export interface TerminalClient {
@@ -53,7 +68,7 @@ export class TerminalService {
   async open(scope: Scope, request: TerminalOpenRequest, owner: TerminalClient): Promise<TerminalOpenResult> {
     const { ref } = request;
     const target = await resolvePodTarget(scope, ref, request.container);
-    const command = request.command ?? DEFAULT_SHELL;
+    const command = request.command ?? shellFor(target);
     const tty = request.tty ?? request.command === undefined;
     const id = `term-${randomBytes(4).toString('hex')}`;
     const stdin = new PassThrough();

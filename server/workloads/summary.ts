@@ -1,5 +1,7 @@
 import type { WorkloadKind, WorkloadSummary } from '../../protocol';
 import { readOwner } from '../devMode/annotations';
+import { podTemplate } from '../devMode/kinds';
+import { SIDECAR_NAME } from '../devMode/plan';
 import type { KubeObject } from '../ports';
 import { isPodReady } from '../workloadPods';
 
@@ -51,6 +53,7 @@ export function summarize(kind: WorkloadKind, object: KubeObject): WorkloadSumma
     devState: owner ? 'developing' : 'none',
     ...(owner ? { devOwner: owner } : {}),
     createdAt: object.metadata.creationTimestamp ?? '',
+    containers: (podTemplate(kind, object)?.spec?.containers ?? []).map((c) => c.name).filter((name) => name !== SIDECAR_NAME),
   };
 }
 

@@ -26,7 +26,11 @@ afterAll(() => {
 });
 
 beforeAll(() => {
-  applyDeployment(ns.name, 'nvim-app', [`{name: app, image: ${DEV_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'sleep infinity']}`]);
+  // Two containers, `app` second: the config entry's name, not the order, picks the dev container.
+  applyDeployment(ns.name, 'nvim-app', [
+    `{name: proxy, image: ${DEV_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'sleep infinity']}`,
+    `{name: app, image: ${DEV_IMAGE}, imagePullPolicy: Never, command: [sh, -c, 'sleep infinity']}`,
+  ]);
 });
 
 describe('Neovim plugin on the cluster', () => {
@@ -73,6 +77,8 @@ describe('Neovim plugin on the cluster', () => {
     expect(result.stdout).toContain('ok: :Nhd run output: hello from nvim run');
     expect(result.stdout).toMatch(/ok: :Nhd port-forward 127\.0\.0\.1:\d+ answers hi from nvim-app/);
     expect(result.stdout).toContain('ok: :Nhd ls shows deployment/nvim-app developing');
+    expect(result.stdout).toContain('ok: -c completes the containers proxy app');
+    expect(result.stdout).toContain('ok: dev start swapped container app');
     expect(result.stdout).toContain('ok: :Nhd exec terminal');
     expect(result.stdout).toMatch(/ok: dev end: pushed states .*ended/);
 

@@ -87,8 +87,8 @@ export class ExecCluster implements Cluster {
     }
     switch (kind) {
       case 'start': {
-        // ['sh', '-c', script, 'nhd-run', workDir, pidFile, ...argv]
-        const program = new FakeProgram(command.slice(6), command[5]!, streams, this.stubborn);
+        // ['sh', '-c', script, 'nhd-run', workDir, pidFile, groupScript, build, ...argv]
+        const program = new FakeProgram(command.slice(8), command[5]!, streams, this.stubborn);
         this.programs.push(program);
         this.onStart(program);
         return { exited: program.exited, resize() {}, close() {} };
@@ -140,6 +140,9 @@ export class ExecCluster implements Cluster {
   }
   mergePatch(): never {
     return unsupported('mergePatch');
+  }
+  patch(): never {
+    return unsupported('patch');
   }
   delete(): never {
     return unsupported('delete');

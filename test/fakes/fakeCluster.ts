@@ -1,3 +1,4 @@
+import { applyPatch, type Operation } from 'fast-json-patch';
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Scope } from '../../server/kubeScope';
@@ -29,14 +30,14 @@ import {
 
 /** One call the fake received, as recorded in `calls` and passed to a fault's `when`. */
 export interface FakeCall {
-  method: 'get' | 'list' | 'create' | 'replace' | 'mergePatch' | 'delete' | 'apply' | 'watch' | 'exec';
+  method: 'get' | 'list' | 'create' | 'replace' | 'mergePatch' | 'patch' | 'delete' | 'apply' | 'watch' | 'exec';
   namespace: string;
   type: ResourceType;
   name?: string;
   /** The object written (create, replace, apply), as sent. */
   object?: KubeObject;
-  /** The patch (mergePatch). */
-  patch?: object;
+  /** The patch (mergePatch, patch). */
+  patch?: unknown;
 }
 
 /** What a scripted exec answers. */
@@ -182,6 +183,16 @@ export class FakeCluster implements Cluster {
     const existing = this.objects.get(keyOf(type.kind, namespace, name));
     if (!existing) throw notFound(type.kind, name);
     const next = mergePatch(structuredClone(existing), patch) as KubeObject;
+    return structuredClone(this.store(this.stamp(next, existing), 'MODIFIED'));
+  }
+
+  /** Merge and JSON patches as the API server computes them; strategic merge needs the real one (the e2e suite). */
+  async patch(context: string, namespace: string, type: ResourceType, name: string, patch: unknown, patchType: 'strategic' | 'merge' | 'json'): Promise<KubeObject> {
+    this.enter(context, { method: 'patch', namespace, type, name, patch: structuredClone(patch) });
+    const existing = this.objects.get(keyOf(type.kind, namespace, name));
+    if (!existing) throw notFound(type.kind, name);
+    if (patchType === 'strategic') throw new Error('FakeCluster cannot compute strategic merge patches; test those against the real cluster');
+    const next = (patchType === 'merge' ? mergePatch(structuredClone(existing), patch) : applyPatch(structuredClone(existing), patch as Operation[]).newDocument) as KubeObject;
     return structuredClone(this.store(this.stamp(next, existing), 'MODIFIED'));
   }
 

@@ -102,3 +102,38 @@ describe('stopCommand with a debug run\'s extras', () => {
     }
   });
 });
+
+describe('startCommand with command.build', () => {
+  /** Runs a start command to its end: exit code and output. */
+  function runToEnd(argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('builds first, in the work directory, with its argv intact (quotes and $ included), then runs the program', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-build-'));
+    const build = ['sh', '-c', `printf '%s' "$0" > built.txt`, "it's $HOME; `x`"];
+    const result = await runToEnd(startCommand(dir, path.join(dir, 'run.pid'), ['cat', 'built.txt'], build));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("it's $HOME; `x`");
+    expect(result.stderr).toContain('nhd run: command.build: ');
+  });
+
+  it('a failing build stops there with its exit code and says so; without a build the program just runs', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-build-'));
+    const failed = await runToEnd(startCommand(dir, path.join(dir, 'run.pid'), ['sh', '-c', 'echo ran'], ['sh', '-c', 'exit 3']));
+    expect(failed.code).toBe(3);
+    expect(failed.stdout).not.toContain('ran');
+    expect(failed.stderr).toContain('nhd run: command.build failed (exit 3); the program was not started');
+    const plain = await runToEnd(startCommand(dir, path.join(dir, 'run.pid'), ['sh', '-c', 'echo ran']));
+    expect(plain).toMatchObject({ code: 0, stdout: 'ran\n' });
+    expect(plain.stderr).toBe('');
+  });
+});

@@ -33,7 +33,6 @@ describe('planDevStart', () => {
     expect(app).toEqual({
       name: 'app',
       image: 'dev:1',
-      imagePullPolicy: 'IfNotPresent',
       command: KEEP_ALIVE,
       workingDir: '/src',
       env: [{ name: 'A', value: '1' }, { name: 'B', value: 'dev' }],
@@ -44,6 +43,63 @@ describe('planDevStart', () => {
     expect(spec.template.spec.volumes).toEqual([{ name: 'data', emptyDir: {} }, { name: SOURCE_VOLUME, emptyDir: {} }]);
     expect(spec.replicas).toBe(1);
     expect(spec.template.metadata.labels).toEqual({ app: 'web', [DEV_POD_LABEL]: 'true' });
+  });
+
+  it("leaves the dev image's pull policy to Kubernetes unless the config sets one", () => {
+    const original = deployment();
+    original.spec.template.spec.containers[0].imagePullPolicy = 'Never';
+    expect(start('deployment', original).devObject.spec.template.spec.containers[0]).not.toHaveProperty('imagePullPolicy');
+    const always = start('deployment', original, { dev: dev({ imagePullPolicy: 'Always' }) });
+    expect(always.devObject.spec.template.spec.containers[0].imagePullPolicy).toBe('Always');
+  });
+
+  it('runs a Deployment with the Recreate strategy in dev mode; the backup keeps the original one', () => {
+    const original = deployment();
+    original.spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } };
+    const plan = start('deployment', original);
+    expect(plan.devObject.spec.strategy).toEqual({ type: 'Recreate' });
+    expect((plan.backup.spec as { strategy?: unknown }).strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } });
+  });
+
+  it("gives the dev pod the service's priorityClass, dropping a priority resolved for another class", () => {
+    const original = deployment();
+    Object.assign(original.spec.template.spec, { priorityClassName: 'low', priority: 10 });
+    const spec = start('deployment', original, { dev: { ...dev(), priorityClass: 'dev-high' } }).devObject.spec.template.spec;
+    expect(spec.priorityClassName).toBe('dev-high');
+    expect(spec).not.toHaveProperty('priority');
+    expect(start('deployment', original).devObject.spec.template.spec).toMatchObject({ priorityClassName: 'low', priority: 10 });
+  });
+
+  it('leaves dev.patches to the API server for a workload edited in place, pausing a Deployment until they are applied', () => {
+    const patches = [{ type: 'strategic' as const, patch: '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"P","value":"1"}]}]}}}}' }];
+    const plan = start('deployment', deployment(), { dev: dev({ patches }) });
+    expect(plan.patches).toEqual([{ type: 'strategic', body: JSON.parse(patches[0]!.patch) }]);
+    expect(plan.devObject.spec.paused).toBe(true);
+    expect(start('deployment', deployment()).devObject.spec.paused).toBe(false);
+    // A changed patch is a new plan: new dev pods.
+    expect(plan.devHash).not.toBe(start('deployment', deployment()).devHash);
+  });
+
+  it('applies JSON and merge patches to a recreated kind before it is created, and refuses a strategic one', () => {
+    const pod: KubeObject = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec: podSpec() };
+    const patches = [
+      { type: 'merge' as const, patch: '{"metadata":{"labels":{"via":"merge"}}}' },
+      { type: 'json' as const, patch: '[{"op":"replace","path":"/spec/containers/1/image","value":"side:2"}]' },
+    ];
+    const plan = start('pod', pod, { dev: dev({ patches }) });
+    expect(plan.patches).toEqual([]);
+    expect(plan.devObject.metadata.labels).toMatchObject({ via: 'merge' });
+    expect(plan.devObject.spec.containers[1].image).toBe('side:2');
+    expect(plan.devObject.spec.containers[0].image).toBe('dev:1');
+    expect(() => start('pod', pod, { dev: dev({ patches: [{ type: 'strategic', patch: '{"spec":{}}' }] }) })).toThrow(
+      /dev\.patches\[0\] is a strategic merge patch, which nhd cannot apply to a pod: .* Write it as type: merge or type: json\./,
+    );
+    expect(() => start('pod', pod, { dev: dev({ patches: [{ type: 'json', patch: '[{"op":"remove","path":"/spec/nope"}]' }] }) })).toThrow(/dev\.patches\[0\] \(type json\) does not apply to the dev pod/);
+  });
+
+  it('refuses patches that are not JSON or have the wrong shape, naming the entry', () => {
+    expect(() => start('deployment', deployment(), { dev: dev({ patches: [{ type: 'merge', patch: '{"spec": [' }] }) })).toThrow(/dev\.patches\[0\] is not valid JSON or YAML/);
+    expect(() => start('deployment', deployment(), { dev: dev({ patches: [{ type: 'json', patch: '{"op":"add"}' }] }) })).toThrow(/dev\.patches\[0\] \(type json\) has the wrong shape: a JSON patch is a list of operations/);
   });
 
   it('backs up the original spec and annotations, and marks the owner', () => {

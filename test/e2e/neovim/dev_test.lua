@@ -60,11 +60,17 @@ local success, err = pcall(function()
     end
   end
 
+  local containers = vim.fn.getcompletion('Nhd dev start ' .. workload .. ' ' .. local_dir .. ' -c ', 'cmdline')
+  check(vim.deep_equal(containers, { 'proxy', 'app' }), '-c completion: ' .. vim.inspect(containers))
+  ok('-c completes the containers ' .. table.concat(containers, ' '))
+
   vim.cmd('Nhd dev start ' .. workload .. ' ' .. local_dir)
   wait('dev mode pushed as ready', function() return vim.tbl_contains(pushed, 'ready') end)
   local s = session()
   check(s and s.state == 'ready' and s.image == 'docker.io/nhd/dev-node:v1', 'dev session: ' .. vim.inspect(s))
   ok('dev start: pushed states ' .. table.concat(pushed, ' > ') .. ', pod ' .. s.pod)
+  check(s.container == 'app', 'dev container: ' .. tostring(s.container))
+  ok('dev start swapped container ' .. s.container)
 
   wait('sync live in the statusline', function() return nhd.statusline():match('^nhd: nvim%-app live') ~= nil end)
   ok('statusline after the initial sync: ' .. nhd.statusline())

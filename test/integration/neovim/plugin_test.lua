@@ -60,6 +60,7 @@ local success, err = pcall(function()
   end
   check(vim.deep_equal(vim.fn.getcompletion('Nhd dev ', 'cmdline'), { 'end', 'start', 'status' }), ':Nhd dev completion: ' .. vim.inspect(vim.fn.getcompletion('Nhd dev ', 'cmdline')))
   check(vim.deep_equal(vim.fn.getcompletion('Nhd dev start dep', 'cmdline'), { 'deployment/' }), ':Nhd dev start completion: ' .. vim.inspect(vim.fn.getcompletion('Nhd dev start dep', 'cmdline')))
+  check(vim.tbl_contains(vim.fn.getcompletion('Nhd dev start deployment/web ', 'cmdline'), '-c'), ':Nhd dev start offers -c: ' .. vim.inspect(vim.fn.getcompletion('Nhd dev start deployment/web ', 'cmdline')))
   check(vim.deep_equal(vim.fn.getcompletion('Nhd sync ', 'cmdline'), { 'status' }), ':Nhd sync completion')
   check(vim.deep_equal(vim.fn.getcompletion('Nhd po', 'cmdline'), { 'port-forward' }), ':Nhd po completion')
   ok('completion ' .. table.concat(subs, ' '))

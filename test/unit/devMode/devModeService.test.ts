@@ -125,6 +125,34 @@ describe.each(WORKLOAD_KINDS)('%s: start then end', (kind) => {
   });
 });
 
+describe.each(WORKLOAD_KINDS)('%s: dev.patches', (kind) => {
+  // A merge patch and a JSON patch, in that order, on the workload's pod template (the Pod's own spec for a bare Pod).
+  const templatePath = { deployment: '/spec/template', statefulset: '/spec/template', daemonset: '/spec/template', job: '/spec/template', cronjob: '/spec/jobTemplate/spec/template', pod: '' }[kind];
+  const config = () => {
+    const merge = JSON.stringify(templatePath.split('/').filter(Boolean).reduceRight<object>((inner, key) => ({ [key]: inner }), { metadata: { labels: { patched: 'merge' } } }));
+    const json = JSON.stringify([{ op: 'add', path: `${templatePath}/metadata/annotations/patched`, value: 'json' }]);
+    return projectWithConfig(`name: ${kind}\nserviceType: ${kind}\ncontainers:\n  - name: app\n    dev:\n      image: ${DEV_IMAGE}\n      patches:\n        - type: merge\n          patch: '${merge}'\n        - type: json\n          patch: '${json}'\n`);
+  };
+
+  it('are applied after nhd\'s changes, reach the dev pod, and dev end restores .spec exactly', async () => {
+    const { h, before } = seeded(kind);
+    const session = await h.service.start(h.scope, { kind, name: kind, localDir: config(), sync: false }, new RecordingProgress(), never);
+    const pod = h.cluster.object('Pod', NS, session.pod!)!;
+    expect(pod.metadata.labels).toMatchObject({ patched: 'merge', [DEV_POD_LABEL]: 'true' });
+    expect(pod.metadata.annotations).toMatchObject({ patched: 'json' });
+    expect((pod.spec.containers as { image: string }[])[0]!.image).toBe(DEV_IMAGE);
+    if (kind === 'deployment') expect(specOf(h.cluster, kind)).toMatchObject({ paused: false });
+    // The in-place kinds: by the API server, after the dev spec is in place; the recreated ones before their create.
+    const patchCalls = h.cluster.calls.filter((c) => c.method === 'patch').length;
+    expect(patchCalls).toBe(KINDS[kind].strategy === 'replace' ? 2 : 0);
+    // A repeated start finds the patched dev spec in place and keeps the dev pod.
+    const again = await h.service.start(h.scope, { kind, name: kind, localDir: config(), sync: false }, new RecordingProgress(), never);
+    expect(again.pod).toBe(session.pod);
+    await h.service.end(h.scope, { kind, name: kind }, new RecordingProgress(), never);
+    expect(specOf(h.cluster, kind)).toEqual(before);
+  });
+});
+
 describe.each(RECREATED)('%s: lost between its delete and its create', (kind) => {
   it('start fails, the backup ConfigMap keeps the original, and end recreates it exactly', async () => {
     const { h, before } = seeded(kind, createFailsAfterDelete());

@@ -13,8 +13,9 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 
 const project = (image: string) => projectWithConfig(`name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${image}\n      workDir: /src\n`);
 
-function deployment(annotations: Record<string, string> = {}): KubeObject {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations }, spec: {} };
+/** A two-container Deployment: `proxy` first, `app` second. */
+function deployment(annotations: Record<string, string> = {}, containers = ['proxy', 'app']): KubeObject {
+  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations }, spec: { template: { spec: { containers: containers.map((name) => ({ name, image: `${name}:v1` })) } } } };
 }
 
 const ANNOTATION_CONFIG = `name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: \${ANNOTATED:-annotated:v1}\n      workDir: /annotated\n`;
@@ -30,16 +31,57 @@ describe('resolveSettings', () => {
 
   it('takes the dev.nocalhost annotation when there is no config, its ${VAR} from the same environment', () => {
     const original = deployment({ 'dev.nocalhost': ANNOTATION_CONFIG });
-    expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, {})).toEqual({ dev: expect.objectContaining({ image: 'annotated:v1', workDir: '/annotated' }), source: { annotation: 'deployment/web', container: 'app' } });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, {})).toEqual({ dev: expect.objectContaining({ image: 'annotated:v1', workDir: '/annotated' }), container: 'app', source: { annotation: 'deployment/web', container: 'app' } });
     expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, { ANNOTATED: 'env:v2' }).dev.image).toBe('env:v2');
     // A config file wins over the annotation.
     expect(resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1') }, original, {}).dev.image).toBe('file:v1');
   });
 
   it('falls back to the defaults, and the flags override whatever was found', () => {
-    expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {})).toEqual({ dev: defaultDevConfig() });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {})).toEqual({ dev: defaultDevConfig(), container: 'proxy' });
     const { dev } = resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1'), image: 'flag:v9', workDir: '/flag' }, deployment(), {});
     expect(dev).toMatchObject({ image: 'flag:v9', workDir: '/flag' });
+  });
+});
+
+describe('the container dev mode swaps', () => {
+  const twoEntries = projectWithConfig(
+    `name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev: { image: app-dev:v1 }\n  - name: proxy\n    dev: { image: proxy-dev:v1 }\n`,
+  );
+  const target = (params: { container?: string; localDir?: string }, original = deployment()) => {
+    const r = resolveSettings({ kind: 'deployment', name: 'web', ...params }, original, {});
+    return `${r.container} ${r.dev.image}`;
+  };
+
+  it("is the one the config entry's name picks, not the workload's first", () => {
+    expect(target({ localDir: project('app-dev:v1') })).toBe('app app-dev:v1');
+    expect(target({}, deployment({ 'dev.nocalhost': ANNOTATION_CONFIG }))).toBe('app annotated:v1');
+    // Several entries and no --container: the first entry, in the container it names.
+    expect(target({ localDir: twoEntries })).toBe('app app-dev:v1');
+  });
+
+  it('is --container when given, with the entry of that name, else the first entry (Nocalhost)', () => {
+    expect(target({ localDir: twoEntries, container: 'proxy' })).toBe('proxy proxy-dev:v1');
+    expect(target({ localDir: project('app-dev:v1'), container: 'proxy' })).toBe('proxy app-dev:v1');
+  });
+
+  it("is the workload's first for an entry without a name, or no config", () => {
+    expect(target({ localDir: projectWithConfig('name: web\nserviceType: deployment\ncontainers:\n  - dev: { image: any:v1 }\n') })).toBe('proxy any:v1');
+    expect(target({})).toBe('proxy ');
+  });
+
+  it('is dev.devContainerName when the entry sets it', () => {
+    const dir = projectWithConfig('name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev: { image: x:v1, devContainerName: proxy }\n');
+    expect(target({ localDir: dir })).toBe('proxy x:v1');
+    const wrong = projectWithConfig('name: web\nserviceType: deployment\ncontainers:\n  - name: app\n    dev: { image: x:v1, devContainerName: nope }\n');
+    expect(() => target({ localDir: wrong })).toThrow(/`dev\.devContainerName: nope` in .* names no container of deployment\/web; its containers are proxy, app/);
+  });
+
+  it('is an error listing the containers when the entry names none of them', () => {
+    const dir = project('app-dev:v1');
+    expect(() => target({ localDir: dir }, deployment({}, ['web', 'proxy']))).toThrow(
+      /The dev config entry's `name: app` in .*config\.yaml names no container of deployment\/web; its containers are web, proxy\. Fix the entry's name or pass --container\./,
+    );
   });
 });
 

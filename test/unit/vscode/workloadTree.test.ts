@@ -21,7 +21,7 @@ import { fake } from './fakeVscode';
 import { FakeRpc } from './fakeRpc';
 
 const summary = (kind: WorkloadSummary['kind'], name: string, extra: Partial<WorkloadSummary> = {}): WorkloadSummary => ({
-  kind, name, namespace: 'demo', ready: '1/1', healthy: true, devState: 'none', createdAt: '2026-11-25T00:00:00Z', ...extra,
+  kind, name, namespace: 'demo', ready: '1/1', healthy: true, devState: 'none', createdAt: '2026-11-25T00:00:00Z', containers: [name], ...extra,
 });
 const session = (state: DevSession['state'], extra: Partial<DevSession> = {}): DevSession => ({
   id: 'kind-nhd/demo/deployment/authors', context: 'kind-nhd', namespace: 'demo', kind: 'deployment', name: 'authors', container: 'authors',

@@ -61,9 +61,23 @@ end
 subcommands.dev = function(args)
   local verb = args[1]
   if verb == 'start' then
-    local ref = workload_arg(args[2], ':Nhd dev start KIND/NAME [DIR]')
+    -- `-c NAME` may come anywhere after `start`; the rest is KIND/NAME [DIR].
+    local positional, container = {}, nil
+    local i = 2
+    while args[i] do
+      if args[i] == '-c' then
+        container = args[i + 1]
+        if not container then return notify(':Nhd dev start: -c takes a container name', vim.log.levels.ERROR) end
+        i = i + 2
+      else
+        table.insert(positional, args[i])
+        i = i + 1
+      end
+    end
+    local ref = workload_arg(positional[1], ':Nhd dev start KIND/NAME [DIR] [-c CONTAINER]')
     if not ref then return end
-    ref.localDir = vim.fn.fnamemodify(args[3] or vim.fn.getcwd(), ':p'):gsub('/$', '')
+    ref.localDir = vim.fn.fnamemodify(positional[2] or vim.fn.getcwd(), ':p'):gsub('/$', '')
+    if container then ref.container = container end
     notify(string.format('starting dev mode of %s/%s ...', ref.kind, ref.name))
     call(R.DevStart, ref, function(session)
       nhd.state.dev[session.id] = session
@@ -226,17 +240,32 @@ local takes_workload = { exec = 1, logs = 1, run = 1, ['port-forward'] = 1 }
 
 -- Workload names for completion, from the daemon (cached for a few seconds; nothing without a
 -- cluster).
-local cache = { at = 0, items = {} }
-local function workload_names()
-  if not nhd.running() then return {} end
-  if vim.loop.now() - cache.at < 5000 then return cache.items end
+local cache = { at = 0, items = {}, containers = {} }
+local function refresh_workloads()
+  if not nhd.running() then return false end
+  if vim.loop.now() - cache.at < 5000 then return true end
   local result = nhd.request_sync(R.WorkloadsList, nil, 1500)
   cache.at = vim.loop.now()
-  cache.items = {}
+  cache.items, cache.containers = {}, {}
   if result then
-    for _, w in ipairs(result.workloads) do table.insert(cache.items, w.kind .. '/' .. w.name) end
+    for _, w in ipairs(result.workloads) do
+      table.insert(cache.items, w.kind .. '/' .. w.name)
+      cache.containers[w.kind .. '/' .. w.name] = w.containers or {}
+    end
   end
+  return true
+end
+
+local function workload_names()
+  if not refresh_workloads() then return {} end
   return cache.items
+end
+
+-- The containers of KIND/NAME (any spelling of the kind), for `-c`.
+local function workload_containers(arg)
+  local ref = arg and util.parse_workload(arg)
+  if not ref or not refresh_workloads() then return {} end
+  return cache.containers[ref.kind .. '/' .. ref.name] or {}
 end
 
 local function filter(items, prefix)
@@ -263,7 +292,12 @@ function M.complete(arglead, cmdline, _)
   local sub = words[2]
   if verbs[sub] and index == 2 then return filter(verbs[sub], arglead) end
   if sub == 'dev' and index == 3 and (words[3] == 'start' or words[3] == 'end') then return complete_workload(arglead) end
-  if sub == 'dev' and index == 4 and words[3] == 'start' then return vim.fn.getcompletion(arglead, 'dir') end
+  if sub == 'dev' and words[3] == 'start' and index >= 4 then
+    if words[#words - 1] == '-c' then return filter(workload_containers(words[4]), arglead) end
+    local items = index <= 5 and vim.fn.getcompletion(arglead, 'dir') or {}
+    if not vim.tbl_contains(words, '-c') and ('-c'):sub(1, #arglead) == arglead then table.insert(items, 1, '-c') end
+    return items
+  end
   if sub == 'run' and index == 2 then
     local items = complete_workload(arglead)
     if ('stop'):sub(1, #arglead) == arglead then table.insert(items, 1, 'stop') end

@@ -110,10 +110,14 @@ export class WorkloadModel implements Disposable {
     }
   }
 
+  /** The watch's summary of a workload, when its namespace is watched. */
+  summaryOf(ref: { context: string; namespace: string; kind: WorkloadKind; name: string }): WorkloadSummary | undefined {
+    return this.watches.get(`${ref.context}/${ref.namespace}`)?.workloads.find((w) => w.kind === ref.kind && w.name === ref.name);
+  }
+
   /** What the view shows for a workload. */
   state(node: WorkloadNode): WorkloadState {
-    const key = `${node.context}/${node.namespace}`;
-    const summary = this.watches.get(key)?.workloads.find((w) => w.kind === node.kind && w.name === node.name);
+    const summary = this.summaryOf(node);
     const session = this.sessions.get(node.id);
     const run = this.runs.get(node.id);
     return { ...(summary ? { summary } : {}), ...(session ? { session } : {}), ...(run ? { run } : {}) };

@@ -69,19 +69,32 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
     return sessions.find((s) => s.kind === ref.kind && s.name === ref.name && (ref.namespace === undefined || s.namespace === ref.namespace) && (ref.context === undefined || s.context === ref.context) && s.state !== 'ended');
   };
 
-  const devStart = async (ref: WorkloadLike, force = false): Promise<void> => {
+  /** The workload's containers: as the tree's watch last saw them, else as the daemon lists them now. */
+  const containersOf = async (ref: WorkloadLike): Promise<string[]> => {
+    const watched = ref.namespace !== undefined && ref.context !== undefined ? host.model.summaryOf({ ...ref, namespace: ref.namespace, context: ref.context }) : undefined;
+    if (watched) return watched.containers;
+    const list = await client().listWorkloads({ ...(ref.context ? { context: ref.context } : {}), ...(ref.namespace ? { namespace: ref.namespace } : {}) });
+    return list.workloads.find((w) => w.name === ref.name)?.containers ?? [];
+  };
+
+  const devStart = async (ref: WorkloadLike, force = false, chosen?: { container?: string }): Promise<void> => {
     const localDir = await pickLocalFolder(ref);
     if (localDir === undefined) return;
+    const pick = chosen ?? (await pickContainer(ref, await containersOf(ref)));
+    if (pick === undefined) return;
     const title = `nhd: dev start ${formatWorkload(ref)}`;
     let session: DevSession;
     try {
       session = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) =>
-        client().devStart({ ...sessionRef(ref), ...(localDir ? { localDir } : {}), ...(force ? { force } : {}) }, { onProgress: progressAdapter((s) => progress.report(s)), token }),
+        client().devStart(
+          { ...sessionRef(ref), ...(localDir ? { localDir } : {}), ...(pick.container ? { container: pick.container } : {}), ...(force ? { force } : {}) },
+          { onProgress: progressAdapter((s) => progress.report(s)), token },
+        ),
       );
     } catch (error) {
       if (errorCode(error) !== ErrorCode.DevModeOwnedByOther || force) throw error;
       const choice = await vscode.window.showWarningMessage(`nhd: ${errorText(error)}`, 'Take Over');
-      if (choice === 'Take Over') await devStart(ref, true);
+      if (choice === 'Take Over') await devStart(ref, true, pick);
       return;
     }
     for (const w of session.warnings ?? []) void vscode.window.showWarningMessage(`nhd: ${w}`);
@@ -260,6 +273,21 @@ async function pickLocalFolder(ref: WorkloadLike): Promise<string | undefined> {
   if (!picked.browse) return picked.dir;
   const uris = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Develop Here', ...(folders[0] ? { defaultUri: folders[0].uri } : {}) });
   return uris?.[0]?.fsPath;
+}
+
+/**
+ * Which container to develop in, asked only for a workload with several: the dev config's choice
+ * (its entry's `name`, decided by the daemon) first, then each container. `{}` = the config's.
+ */
+async function pickContainer(ref: WorkloadLike, containers: readonly string[]): Promise<{ container?: string } | undefined> {
+  if (containers.length < 2) return {};
+  type Item = vscode.QuickPickItem & { container?: string };
+  const items: Item[] = [
+    { label: '$(gear) As the dev config says', description: "the container its entry's name names, else the first" },
+    ...containers.map((container) => ({ label: container, container })),
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: `nhd: dev start ${formatWorkload(ref)}: which container?` });
+  return picked && (picked.container ? { container: picked.container } : {});
 }
 
 function configTemplate(ref: WorkloadLike): string {
