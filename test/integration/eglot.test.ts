@@ -23,13 +23,16 @@ function runEglot({ markdown = false, remote = false } = {}) {
   const configFile = path.join(dir, 'config.yaml');
   fs.writeFileSync(configFile, BROKEN);
   const home = tempHome();
+  const bin = path.join(home, 'bin');
+  fs.mkdirSync(bin);
+  fs.symlinkSync(NHD, path.join(bin, 'nhd'));
   const result = spawnSync('emacs', ['--batch', '--no-init-file', '-l', path.join(import.meta.dirname, 'eglot/lsp_test.el')], {
     encoding: 'utf8',
     timeout: 90_000,
     env: {
       ...nhdEnv(home),
-      NHD_NODE: process.execPath,
-      NHD_SCRIPT: NHD,
+      // `nhd` as `npm install -g` puts it on PATH, then a Node ≥ 22 for its `#!/usr/bin/env node`.
+      PATH: [bin, path.dirname(process.execPath), process.env['PATH']].join(path.delimiter),
       NHD_CONFIG_FILE: configFile,
       NHD_EGLOT_MARKDOWN: markdown ? '1' : '0',
       NHD_EGLOT_REMOTE: remote ? '1' : '0',

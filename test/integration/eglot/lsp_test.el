@@ -1,12 +1,13 @@
 ;;; lsp_test.el --- Drives `nhd serve' from Emacs's eglot, as a user's configuration would.  -*- lexical-binding: t -*-
 
-;; Run by test/integration/eglot.test.ts as `emacs --batch -l lsp_test.el': eglot (Debian's
-;; elpa-eglot) starts nhd on stdio for a .nocalhost/config.yaml buffer, then the script waits for
-;; its diagnostics, asks for hover and completion, runs a command and shuts the server down with
-;; eglot's own shutdown.  It prints "ok: ..." lines; a failure prints "FAIL: ..." and exits 1.
-;; NHD_EGLOT_MARKDOWN=1 defines `gfm-view-mode', which is how eglot learns that markdown-mode
-;; is installed: it then advertises markdown hovers.  NHD_EGLOT_REMOTE=1 starts
-;; `nhd serve --remote=auto' instead, the forwarder to the shared daemon.
+;; Run by test/integration/eglot.test.ts as `emacs --batch -l lsp_test.el', with `nhd' on PATH:
+;; the configuration of docs/clients/emacs.md has eglot (Debian's elpa-eglot) start `nhd serve'
+;; for a .nocalhost/config.yaml buffer; the script then waits for its diagnostics, asks for hover
+;; and completion, runs a command and shuts the server down with eglot's own shutdown.  It prints
+;; "ok: ..." lines; a failure prints "FAIL: ..." and exits 1.  NHD_EGLOT_MARKDOWN=1 defines
+;; `gfm-view-mode', which is how eglot learns that markdown-mode is installed: it then advertises
+;; markdown hovers.  NHD_EGLOT_REMOTE=1 starts `nhd serve --remote=auto' (the forwarder to the
+;; shared daemon, as the docs recommend) instead of a daemon of its own.
 
 (require 'eglot)
 (require 'flymake)
@@ -39,7 +40,13 @@
   ;; What markdown-mode provides; eglot only checks that it is defined (and renders hovers with it).
   (define-derived-mode gfm-view-mode text-mode "GFM-View"))
 
-(define-derived-mode nhd-yaml-mode prog-mode "nhd-yaml")
+;; docs/clients/emacs.md's configuration (from prog-mode: yaml-mode is not installed here).
+(define-derived-mode nhd-config-mode prog-mode "Nocalhost"
+  "Major mode for .nocalhost/config.yaml, served by nhd.")
+(add-to-list 'auto-mode-alist '("/\\.nocalhost/config\\.ya?ml\\'" . nhd-config-mode))
+(add-to-list 'eglot-server-programs
+             `(nhd-config-mode . ("nhd" "serve" ,@(when nhd-test-remote '("--remote=auto")))))
+(add-hook 'nhd-config-mode-hook #'eglot-ensure)
 
 ;; Every publishDiagnostics eglot handles for our file, as it arrives.
 (defvar nhd-test-published 0)
@@ -60,15 +67,13 @@
                 (setq nhd-test-exit-status (process-exit-status process)))))
 
 (condition-case err
-    (let* ((buffer (find-file-noselect nhd-test-file))
-           (eglot-sync-connect 30)
-           (plain (not nhd-test-markdown))
-           server)
-      (switch-to-buffer buffer)
-      (nhd-yaml-mode)
-      (eglot '(nhd-yaml-mode) (eglot--current-project) 'eglot-lsp-server
-             (append (list (getenv "NHD_NODE") (getenv "NHD_SCRIPT") "serve") (when nhd-test-remote '("--remote=auto")))
-             "yaml")
+    (let ((eglot-sync-connect 30)
+          (plain (not nhd-test-markdown))
+          server)
+      (find-file nhd-test-file)
+      (unless (eq major-mode 'nhd-config-mode) (nhd-test-fail "the config file opened in %s" major-mode))
+      ;; eglot-ensure connects from post-command-hook, which the command loop would run now.
+      (run-hooks 'post-command-hook)
       (nhd-test-until #'eglot-managed-p "eglot to manage the buffer")
       (setq server (eglot-current-server))
       (nhd-test-ok "connected to %s" (plist-get (eglot--server-info server) :name))
