@@ -113,9 +113,9 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   const closedPromise = new Promise<void>((resolve) => (resolveClosed = resolve));
 
   function answerBadInput(problem: BadInput): void {
-    log.log('warn', 'rpc.badInput', problem.message, { client: clientId, code: problem.code, fatal: problem.fatal, notification: problem.notification });
-    // JSON-RPC: a notification is never answered, not even with an error.
-    if (problem.notification) return;
+    log.log('warn', 'rpc.badInput', problem.message, { client: clientId, code: problem.code, fatal: problem.fatal, answered: problem.answer });
+    // JSON-RPC: a notification (or a response) is never answered, not even with an error.
+    if (!problem.answer) return;
     writer
       .write({ jsonrpc: '2.0', id: problem.id, error: { code: problem.code, message: problem.message } } as never)
       .catch(() => {})

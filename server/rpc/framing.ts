@@ -12,8 +12,8 @@ import { RpcErrorCode } from '../../protocol';
  * - invalid JSON or a message that is not JSON-RPC: an error, the next message is read as usual;
  * - a message that nests arrays and objects deeper than MAX_JSON_DEPTH: refused the same way, so
  *   that nothing after this reader (validation, logging, JSON.stringify) recurses that deep;
- * - a problem with a notification is reported but never answered (`notification`): JSON-RPC
- *   forbids replying to one;
+ * - a problem with a notification, or with a response from the client, is reported but never
+ *   answered (`answer: false`): JSON-RPC forbids replying to either;
  * - a message over `maxMessageBytes`: an error as soon as its header is read (not after its body),
  *   then the body is skipped unread and reading goes on;
  * - a malformed header (a bad or conflicting Content-Length, lines not ended by `\r\n`): an error
@@ -26,8 +26,11 @@ export interface BadInput {
   id: string | number | null;
   /** The stream cannot be read further; the connection should be closed after replying. */
   fatal: boolean;
-  /** The offending message is a notification (it has no id): log the problem, never answer it. */
-  notification: boolean;
+  /**
+   * Whether the problem gets a JSON-RPC error response. Not for a notification (it has no id), nor
+   * for a response from the client (its id is one of the daemon's own requests): log those only.
+   */
+  answer: boolean;
 }
 
 export interface FramingOptions {
@@ -171,7 +174,7 @@ export class GuardedMessageReader extends AbstractMessageReader {
         message: `The message body is not valid JSON (${(error as Error).message}).`,
         id: null,
         fatal: false,
-        notification: false,
+        answer: true,
       });
       return;
     }
@@ -199,7 +202,7 @@ export class GuardedMessageReader extends AbstractMessageReader {
       message: `The message of ${this.skippedLength} bytes exceeds the limit of ${this.options.maxMessageBytes} bytes and was not read.`,
       id: null,
       fatal: false,
-      notification: false,
+      answer: true,
     });
   }
 
@@ -207,7 +210,7 @@ export class GuardedMessageReader extends AbstractMessageReader {
     this.dead = true;
     this.chunks = [];
     this.buffered = 0;
-    this.options.onBadInput({ code: RpcErrorCode.ParseError, message, id: null, fatal: true, notification: false });
+    this.options.onBadInput({ code: RpcErrorCode.ParseError, message, id: null, fatal: true, answer: true });
     return undefined;
   }
 
@@ -243,12 +246,13 @@ function bareLineFeed(buffer: Buffer, end: number): number {
 export function checkJsonRpc(value: unknown): BadInput | undefined {
   // A message with a method and no id is a notification, whatever else is wrong with it.
   const notification = typeof value === 'object' && value !== null && !Array.isArray(value) && 'method' in value && !('id' in value);
+  const answer = !notification;
   const invalid = (message: string, id: string | number | null = null, code: number = RpcErrorCode.InvalidRequest): BadInput => ({
     code,
     message,
     id,
     fatal: false,
-    notification,
+    answer,
   });
   if (Array.isArray(value)) return invalid('Batches are not supported: send one JSON-RPC message per frame.');
   if (typeof value !== 'object' || value === null) return invalid('The message is not a JSON object.');
@@ -287,7 +291,8 @@ function checkDepth(message: Record<string, unknown>, body: Buffer): BadInput | 
     message: `${method ?? 'The message'} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.`,
     id,
     fatal: false,
-    notification: method !== undefined && !('id' in message),
+    // A request is answered; a notification and a response (result or error, no method) are not.
+    answer: method !== undefined && 'id' in message,
   };
 }
 

@@ -121,31 +121,33 @@ describe('GuardedMessageReader', () => {
     const reader = await readProblems([frame(deepest), frame(tooDeep), frame(huge), frame(msg(4))], 4 * 1024 * 1024);
     expect(reader.messages.map((m) => (m as { id: number }).id)).toEqual([1, 4]);
     expect(reader.problems).toEqual([
-      { code: -32602, id: 2, fatal: false, notification: false, message: `x nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.` },
+      { code: -32602, id: 2, fatal: false, answer: true, message: `x nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.` },
       {
         code: -32602,
         id: 3,
         fatal: false,
-        notification: false,
+        answer: true,
         message: `nhd/config/validate nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.`,
       },
     ]);
   });
 
-  it('marks a bad notification as one, so that it is logged and never answered', async () => {
+  it('marks a bad notification, or a response, as not to be answered, so that it is only logged', async () => {
     const { problems } = await readProblems([
       frame(`{"jsonrpc":"2.0","method":"x","params":{"a":${nested(100)}}}`),
       frame('{"jsonrpc":"2.0","method":"x","params":7}'),
       frame('{"method":"x"}'),
       frame('{"jsonrpc":"2.0","method":"$/cancelRequest"}'),
       frame('{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":{}}}'),
+      frame(`{"jsonrpc":"2.0","id":5,"result":${nested(100)}}`),
     ]);
-    expect(problems.map((p) => `${p.notification} ${p.code}: ${p.message}`)).toEqual([
-      `true -32602: x nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.`,
-      'true -32602: params must be an object or an array.',
-      'true -32600: The message lacks "jsonrpc": "2.0".',
-      'true -32602: $/cancelRequest needs params.id, the id of the request to cancel (a string or a number).',
-      'true -32602: $/cancelRequest needs params.id, the id of the request to cancel (a string or a number).',
+    expect(problems.map((p) => `${p.answer} ${p.code}: ${p.message}`)).toEqual([
+      `false -32602: x nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.`,
+      'false -32602: params must be an object or an array.',
+      'false -32600: The message lacks "jsonrpc": "2.0".',
+      'false -32602: $/cancelRequest needs params.id, the id of the request to cancel (a string or a number).',
+      'false -32602: $/cancelRequest needs params.id, the id of the request to cancel (a string or a number).',
+      `false -32600: The message nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.`,
     ]);
   });
 
