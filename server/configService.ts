@@ -15,6 +15,7 @@ import {
   parseDevConfig,
   type ConfigCompletion,
   type DevConfigResult,
+  type DocFormat,
 } from './config';
 import { NhdError } from './errors';
 
@@ -50,12 +51,12 @@ export function isDevConfigUri(uri: string): boolean {
   return uri.startsWith('file:') && /\/\.nocalhost\/config\.ya?ml$/.test(uri);
 }
 
-export function completeConfig(text: string, position: Position): ConfigCompletion[] {
-  return completeDevConfig(text, position);
+export function completeConfig(text: string, position: Position, format: DocFormat): ConfigCompletion[] {
+  return completeDevConfig(text, position, format);
 }
 
-export function hoverConfig(text: string, position: Position) {
-  return hoverDevConfig(text, position);
+export function hoverConfig(text: string, position: Position, format: DocFormat) {
+  return hoverDevConfig(text, position, format);
 }
 
 function toResult(result: DevConfigResult): ConfigValidateResult {

@@ -4,7 +4,7 @@
 
 import { appFields, appRoot, fieldOf, service, serviceFields, typeName, type Field, type FieldType } from './fields';
 import { LineIndex } from './lineIndex';
-import type { ConfigCompletion, ConfigHover, Position } from './types';
+import type { ConfigCompletion, ConfigDoc, ConfigHover, DocFormat, Position } from './types';
 
 interface LineInfo {
   blank: boolean;
@@ -121,7 +121,8 @@ function siblings(idx: LineIndex, line: number, col: number): Set<string> {
   return keys;
 }
 
-function documentation(field: Field): string {
+/** A field's documentation as markdown: its doc, the allowed values, the default and nhd's note. */
+function markdownOf(field: Field): string {
   const parts = [field.doc];
   if (field.type.kind === 'string' && field.type.enum) parts.push(`Allowed: ${field.type.enum.map((e) => `\`${e}\``).join(', ')}.`);
   if (field.default !== undefined) parts.push(`Default: \`${JSON.stringify(field.default)}\`.`);
@@ -129,10 +130,27 @@ function documentation(field: Field): string {
   return parts.join('\n\n');
 }
 
+/**
+ * Markdown of the field table as plain text. The table's docs use only code spans and this file
+ * adds only bold (test/unit/config/lsp.test.ts holds every field to that), so unwrapping those two
+ * leaves text that reads the same in an editor that shows it as typed.
+ */
+function asPlainText(markdown: string): string {
+  return markdown.replace(/\*\*([^*]+)\*\*/g, '$1').replace(/`([^`]*)`/g, '$1');
+}
+
+function inFormat(markdown: string, format: DocFormat): ConfigDoc {
+  return { format, text: format === 'markdown' ? markdown : asPlainText(markdown) };
+}
+
+function documentation(field: Field, format: DocFormat): ConfigDoc {
+  return inFormat(markdownOf(field), format);
+}
+
 const isScalarType = (t: FieldType): boolean => t.kind === 'string' || t.kind === 'integer' || t.kind === 'boolean';
 
-/** Keys valid at `pos` (respecting indentation and nesting), or enum values after `key: `. */
-export function completeDevConfig(text: string, pos: Position): ConfigCompletion[] {
+/** Keys valid at `pos` (respecting indentation and nesting), or enum values after `key: `, documented in `format`. */
+export function completeDevConfig(text: string, pos: Position, format: DocFormat = 'markdown'): ConfigCompletion[] {
   const idx = new LineIndex(text);
   const lineText = idx.lineText(pos.line);
   const prefix = lineText.slice(0, pos.character);
@@ -149,7 +167,7 @@ export function completeDevConfig(text: string, pos: Position): ConfigCompletion
     if (!field) return [];
     const t = field.type;
     const values = t.kind === 'boolean' ? ['true', 'false'] : t.kind === 'string' && t.enum ? [...t.enum] : [];
-    return values.map((v) => ({ label: v, kind: 'value' as const, detail: field.key, documentation: documentation(field) }));
+    return values.map((v) => ({ label: v, kind: 'value' as const, detail: field.key, documentation: documentation(field, format) }));
   }
 
   const keyMatch = /^(\s*)((?:-\s+)*)([\w.-]*)$/.exec(prefix);
@@ -168,13 +186,13 @@ export function completeDevConfig(text: string, pos: Position): ConfigCompletion
       label: f.key,
       kind: 'key' as const,
       detail: typeName(f.type),
-      documentation: documentation(f),
+      documentation: documentation(f, format),
       insertText: isScalarType(f.type) ? `${f.key}: ` : `${f.key}:`,
     }));
 }
 
-/** Documentation of the key under `pos` (or of the key whose value is under `pos`). */
-export function hoverDevConfig(text: string, pos: Position): ConfigHover | undefined {
+/** Documentation of the key under `pos` (or of the key whose value is under `pos`), in `format`. */
+export function hoverDevConfig(text: string, pos: Position, format: DocFormat = 'markdown'): ConfigHover | undefined {
   const idx = new LineIndex(text);
   const lineText = idx.lineText(pos.line);
   const info = analyze(lineText);
@@ -192,5 +210,5 @@ export function hoverDevConfig(text: string, pos: Position): ConfigHover | undef
   const range = onKey
     ? { start: { line: pos.line, character: info.keyCol }, end: { line: pos.line, character: info.keyEnd } }
     : { start: { line: pos.line, character: info.valueCol }, end: { line: pos.line, character: valueEnd } };
-  return { markdown: `**${dotted}**: \`${typeName(field.type)}\`\n\n${documentation(field)}`, range };
+  return { documentation: inFormat(`**${dotted}**: \`${typeName(field.type)}\`\n\n${markdownOf(field)}`, format), range };
 }

@@ -188,15 +188,24 @@ export interface DevConfigResult {
   application?: ApplicationInfo;
 }
 
+/** How an editor can show documentation (LSP's MarkupKind): the client's capabilities choose. */
+export type DocFormat = 'markdown' | 'plaintext';
+
+/** Documentation written in one format. */
+export interface ConfigDoc {
+  format: DocFormat;
+  text: string;
+}
+
 export interface ConfigCompletion {
   label: string;
   kind: 'key' | 'value';
   detail?: string;
-  documentation?: string;
+  documentation?: ConfigDoc;
   insertText?: string;
 }
 
 export interface ConfigHover {
-  markdown: string;
+  documentation: ConfigDoc;
   range: Range;
 }

@@ -19,8 +19,8 @@ import {
   WillSaveTextDocumentWaitUntilRequest,
   WorkDoneProgressCancelNotification,
   createProtocolConnection,
-  type InitializeParams,
   type InitializeResult,
+  type Logger as RpcLogger,
   type MessageConnection,
   type ProtocolConnection,
 } from 'vscode-languageserver/node';
@@ -31,12 +31,13 @@ import { diagnoseConfigDocument, isDevConfigUri } from '../configService';
 import type { Daemon, DaemonEvent } from '../daemon';
 import { CancelledError, NhdError, messageOf } from '../errors';
 import { resolveScope } from '../kubeScope';
+import type { Logger } from '../ports';
 import { GuardedMessageReader, type BadInput } from './framing';
-import { byMethod, type ClientHandle, type Method, type RequestContext } from './handler';
-import { languageMethods } from './languageMethods';
+import { byMethod, readNotificationParams, type ClientHandle, type Method, type RequestContext } from './handler';
+import { documentNotificationParams, languageMethods, preferredFormat, type DocumentationFormats } from './languageMethods';
 import { nhdCommands, nhdMethods } from './methods';
 import { terminalNotifications } from './streamMethods';
-import { object, optional, progressToken, readParams } from './params';
+import { arrayOf, boolean, object, optional, progressToken, readParams, shortString, string, type Reader } from './params';
 import { WorkDoneReporter, silentProgress } from './progress';
 import { sendEvent } from './toNotification';
 import { toLspDiagnostic } from './toWire';
@@ -70,12 +71,21 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
     onBadInput: (problem) => answerBadInput(problem),
   });
-  const connection: ProtocolConnection = createProtocolConnection(reader, writer);
+  // vscode-jsonrpc's own complaints (a handler that threw, a notification it could not take) go to
+  // the log: a notification is never answered, so the log is the only place they can show.
+  const rpcLog: RpcLogger = {
+    error: (message) => log.log('warn', 'rpc.error', message, { client: clientId }),
+    warn: (message) => log.log('warn', 'rpc.error', message, { client: clientId }),
+    info: (message) => log.log('debug', 'rpc.error', message, { client: clientId }),
+    log: (message) => log.log('debug', 'rpc.error', message, { client: clientId }),
+  };
+  const connection: ProtocolConnection = createProtocolConnection(reader, writer, rpcLog);
   const methods = nhdMethods(daemon);
   const commands = nhdCommands(methods);
   /** The dev config files the client has open, for diagnostics, completion and hover. */
   const documents = new TextDocuments(TextDocument);
-  const languageFeatures = byMethod(languageMethods(documents));
+  let formats: DocumentationFormats = { hover: 'plaintext', completion: 'plaintext' };
+  const languageFeatures = byMethod(languageMethods(documents, () => formats));
   /** Every request being served, aborted when the client leaves. */
   const active = new Set<AbortController>();
   /** Long requests by progress token, for window/workDoneProgress/cancel. */
@@ -103,7 +113,9 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   const closedPromise = new Promise<void>((resolve) => (resolveClosed = resolve));
 
   function answerBadInput(problem: BadInput): void {
-    log.log('warn', 'rpc.badInput', problem.message, { client: clientId, code: problem.code, fatal: problem.fatal });
+    log.log('warn', 'rpc.badInput', problem.message, { client: clientId, code: problem.code, fatal: problem.fatal, answered: problem.answer });
+    // JSON-RPC: a notification (or a response) is never answered, not even with an error.
+    if (!problem.answer) return;
     writer
       .write({ jsonrpc: '2.0', id: problem.id, error: { code: problem.code, message: problem.message } } as never)
       .catch(() => {})
@@ -145,16 +157,18 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
     if (!initialized) throw new ResponseError(RpcErrorCode.ServerNotInitialized, `Send initialize before ${method}.`);
     if (shutdown) throw new ResponseError(RpcErrorCode.InvalidRequest, `The connection is shutting down; ${method} was not run.`);
     if (daemon.isStopping) throw new ResponseError(ErrorCode.DaemonStopping, 'The daemon is stopping; reconnect to start a new one.');
-    const serve = entry.bind(rawParams);
     const controller = new AbortController();
     const cancel = token.onCancellationRequested(() => controller.abort());
-    const workDoneToken = entry.long ? readParams(object({ workDoneToken: optional(progressToken) }), rawParams).workDoneToken : undefined;
-    const progress = entry.long ? new WorkDoneReporter(connection, workDoneToken, canCreateProgress, true) : silentProgress;
-    active.add(controller);
-    const key = progress instanceof WorkDoneReporter ? await progress.resolvedToken : undefined;
-    if (key !== undefined) byProgressToken.set(key, controller);
+    let key: string | number | undefined;
     const started = performance.now();
     try {
+      // Reading params is inside the guard too: a reader that throws anything but InvalidParams is a bug.
+      const serve = entry.bind(rawParams);
+      const workDoneToken = entry.long ? readParams(object({ workDoneToken: optional(progressToken) }), rawParams).workDoneToken : undefined;
+      const progress = entry.long ? new WorkDoneReporter(connection, workDoneToken, canCreateProgress, true) : silentProgress;
+      active.add(controller);
+      key = progress instanceof WorkDoneReporter ? await progress.resolvedToken : undefined;
+      if (key !== undefined) byProgressToken.set(key, controller);
       const context: RequestContext = { signal: controller.signal, progress, client, cluster, scope: scopeOf };
       return await serve(context);
     } catch (error) {
@@ -179,11 +193,17 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   }
 
   // Lifecycle.
-  connection.onRequest(InitializeRequest.type, (params: InitializeParams): InitializeResult => {
+  connection.onRequest(InitializeRequest.type, (rawParams: unknown): InitializeResult => {
     if (initialized) throw new ResponseError(RpcErrorCode.InvalidRequest, 'initialize was already sent on this connection.');
+    // Read like any method's params: the client's name is shown to every other client in nhd/status.
+    const params = readParams(initializeParams, rawParams);
     initialized = true;
-    canCreateProgress = params.capabilities?.window?.workDoneProgress === true;
-    scope = readInitializationOptions(params.initializationOptions);
+    canCreateProgress = params.capabilities.window?.workDoneProgress === true;
+    formats = {
+      hover: preferredFormat(params.capabilities.textDocument?.hover?.contentFormat),
+      completion: preferredFormat(params.capabilities.textDocument?.completion?.completionItem?.documentationFormat),
+    };
+    scope = initializationScope(params.initializationOptions);
     daemon.describeClient(clientId, params.clientInfo?.name ?? 'unknown', params.clientInfo?.version);
     const nhd: NhdServerCapabilities = {
       protocolVersion: PROTOCOL_VERSION,
@@ -211,8 +231,11 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   connection.onRequest(ShutdownRequest.type, () => {
     shutdown = true;
   });
+  // LSP's exit: this connection ends (the whole process for a stdio daemon, see onExit), with
+  // code 0 after shutdown and 1 without.
   connection.onNotification(ExitNotification.type, () => {
     const wasShutdown = shutdown;
+    log.log('info', 'client', 'exit received', { client: clientId, shutdown: wasShutdown });
     close();
     options.onExit(wasShutdown);
   });
@@ -248,7 +271,7 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
 
   // Language features for dev config files: diagnostics pushed here, completion and hover served
   // through run.
-  documents.listen(textDocumentConnection(connection));
+  documents.listen(textDocumentConnection(connection, log, clientId));
   const publish = (document: TextDocument) => {
     if (!isDevConfigUri(document.uri)) return;
     try {
@@ -258,7 +281,7 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
       reportBug(log, 'diagnostics failed', error);
     }
   };
-  documents.onDidOpen((e) => publish(e.document));
+  // TextDocuments fires onDidChangeContent on open as well as on change: one publish per version.
   documents.onDidChangeContent((e) => publish(e.document));
   documents.onDidClose((e) => {
     if (isDevConfigUri(e.document.uri)) void connection.sendNotification(PublishDiagnosticsNotification.type, { uri: e.document.uri, diagnostics: [] });
@@ -271,26 +294,55 @@ export function serveClient(daemon: Daemon, streams: ClientStreams, options: Ser
   return { closed: closedPromise };
 }
 
-/** initializationOptions; anything malformed is ignored, not fatal. */
-function readInitializationOptions(options: unknown): NhdInitializationOptions {
-  const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
+/** Longest clientInfo name or version: each is stored and shown in every client's nhd/status. */
+const MAX_CLIENT_INFO = 256;
+
+/** The parts of InitializeParams that nhd reads; the rest of LSP's capabilities is ignored. */
+const initializeParams = object({
+  clientInfo: optional(object({ name: shortString(MAX_CLIENT_INFO), version: optional(shortString(MAX_CLIENT_INFO)) })),
+  capabilities: object({
+    window: optional(object({ workDoneProgress: optional(boolean) })),
+    textDocument: optional(
+      object({
+        hover: optional(object({ contentFormat: optional(arrayOf(string)) })),
+        completion: optional(object({ completionItem: optional(object({ documentationFormat: optional(arrayOf(string)) })) })),
+      }),
+    ),
+  }),
+  initializationOptions: optional(object({ kubeconfig: optional(string), context: optional(string), namespace: optional(string) })),
+});
+
+/** The client's scope; an empty string (LSP4IJ's template has them) means "not set". */
+function initializationScope(options: { kubeconfig?: string; context?: string; namespace?: string } | undefined): NhdInitializationOptions {
   const scope: NhdInitializationOptions = {};
-  if (typeof o['kubeconfig'] === 'string' && o['kubeconfig']) scope.kubeconfig = o['kubeconfig'];
-  if (typeof o['context'] === 'string' && o['context']) scope.context = o['context'];
-  if (typeof o['namespace'] === 'string' && o['namespace']) scope.namespace = o['namespace'];
+  if (options?.kubeconfig) scope.kubeconfig = options.kubeconfig;
+  if (options?.context) scope.context = options.context;
+  if (options?.namespace) scope.namespace = options.namespace;
   return scope;
 }
 
 type TextDocumentConnection = Parameters<TextDocuments<TextDocument>['listen']>[0];
 
-/** TextDocuments wants a connection with these six hooks; a ProtocolConnection has them by method. */
-function textDocumentConnection(connection: ProtocolConnection): TextDocumentConnection {
+/**
+ * TextDocuments wants a connection with these six hooks; a ProtocolConnection has them by method.
+ * Each notification's params are read first (TextDocuments would throw on a missing field), and
+ * what is refused is logged, never answered.
+ */
+function textDocumentConnection(connection: ProtocolConnection, log: Logger, clientId: number): TextDocumentConnection {
+  const checked =
+    <P>(method: string, read: Reader<P>, handler: (params: P) => void) =>
+    (raw: unknown) => {
+      const params = readNotificationParams(log, method, read, raw, clientId);
+      if (params !== undefined) handler(params);
+    };
+  const { didOpen, didChange, willSave, documentOnly } = documentNotificationParams;
   return {
-    onDidOpenTextDocument: (h) => connection.onNotification(DidOpenTextDocumentNotification.type, h),
-    onDidChangeTextDocument: (h) => connection.onNotification(DidChangeTextDocumentNotification.type, h),
-    onDidCloseTextDocument: (h) => connection.onNotification(DidCloseTextDocumentNotification.type, h),
-    onWillSaveTextDocument: (h) => connection.onNotification(WillSaveTextDocumentNotification.type, h),
-    onWillSaveTextDocumentWaitUntil: (h) => connection.onRequest(WillSaveTextDocumentWaitUntilRequest.type, h),
-    onDidSaveTextDocument: (h) => connection.onNotification(DidSaveTextDocumentNotification.type, h),
+    onDidOpenTextDocument: (h) => connection.onNotification(DidOpenTextDocumentNotification.method, checked(DidOpenTextDocumentNotification.method, didOpen, h)),
+    onDidChangeTextDocument: (h) => connection.onNotification(DidChangeTextDocumentNotification.method, checked(DidChangeTextDocumentNotification.method, didChange, h)),
+    onDidCloseTextDocument: (h) => connection.onNotification(DidCloseTextDocumentNotification.method, checked(DidCloseTextDocumentNotification.method, documentOnly, h)),
+    onWillSaveTextDocument: (h) => connection.onNotification(WillSaveTextDocumentNotification.method, checked(WillSaveTextDocumentNotification.method, willSave, h)),
+    // nhd does not offer willSaveWaitUntil; a client that sends it anyway is answered with no edits.
+    onWillSaveTextDocumentWaitUntil: () => connection.onRequest(WillSaveTextDocumentWaitUntilRequest.type, () => []),
+    onDidSaveTextDocument: (h) => connection.onNotification(DidSaveTextDocumentNotification.method, checked(DidSaveTextDocumentNotification.method, documentOnly, h)),
   };
 }

@@ -10,6 +10,10 @@ import { RpcErrorCode } from '../../protocol';
  * input and keep going. This reader reports every problem through `onBadInput` so the connection
  * can send a JSON-RPC error, and it keeps the stream in sync where the framing allows:
  * - invalid JSON or a message that is not JSON-RPC: an error, the next message is read as usual;
+ * - a message that nests arrays and objects deeper than MAX_JSON_DEPTH: refused the same way, so
+ *   that nothing after this reader (validation, logging, JSON.stringify) recurses that deep;
+ * - a problem with a notification, or with a response from the client, is reported but never
+ *   answered (`answer: false`): JSON-RPC forbids replying to either;
  * - a message over `maxMessageBytes`: an error as soon as its header is read (not after its body),
  *   then the body is skipped unread and reading goes on;
  * - a malformed header (a bad or conflicting Content-Length, lines not ended by `\r\n`): an error
@@ -22,6 +26,11 @@ export interface BadInput {
   id: string | number | null;
   /** The stream cannot be read further; the connection should be closed after replying. */
   fatal: boolean;
+  /**
+   * Whether the problem gets a JSON-RPC error response. Not for a notification (it has no id), nor
+   * for a response from the client (its id is one of the daemon's own requests): log those only.
+   */
+  answer: boolean;
 }
 
 export interface FramingOptions {
@@ -29,6 +38,16 @@ export interface FramingOptions {
   maxMessageBytes: number;
   onBadInput: (problem: BadInput) => void;
 }
+
+/**
+ * Deepest nesting of arrays and objects accepted in a message, the message itself being level 1.
+ * LSP's deepest (initialize's client capabilities) stays under 10 levels; V8's JSON.parse reads any
+ * depth, but JSON.stringify and any recursive reader of the value overflow the stack at a few
+ * thousand.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+const CANCEL_REQUEST = '$/cancelRequest';
 
 /** Longest header block accepted; real headers are well under 100 bytes. */
 const MAX_HEADER_BYTES = 8 * 1024;
@@ -155,15 +174,26 @@ export class GuardedMessageReader extends AbstractMessageReader {
         message: `The message body is not valid JSON (${(error as Error).message}).`,
         id: null,
         fatal: false,
+        answer: true,
       });
       return;
     }
-    const problem = checkJsonRpc(value);
+    const problem = checkJsonRpc(value) ?? checkDepth(value as Record<string, unknown>, body);
     if (problem) {
       this.options.onBadInput(problem);
       return;
     }
-    this.callback?.(value as Message);
+    const message = value as Record<string, unknown>;
+    // LSP clients (Emacs's eglot among them) send `"params": null` for "no params"; JSON-RPC has no
+    // null params, and vscode-jsonrpc would hand the null to handlers that take none.
+    if (message['params'] === null) delete message['params'];
+    try {
+      this.callback?.(message as unknown as Message);
+    } catch (error) {
+      // The connection's own handling threw (a library bug or a message it cannot take): that one
+      // message is lost and reported, the process and the stream go on.
+      this.fireError(error);
+    }
   }
 
   private reportOversized(): void {
@@ -172,6 +202,7 @@ export class GuardedMessageReader extends AbstractMessageReader {
       message: `The message of ${this.skippedLength} bytes exceeds the limit of ${this.options.maxMessageBytes} bytes and was not read.`,
       id: null,
       fatal: false,
+      answer: true,
     });
   }
 
@@ -179,7 +210,7 @@ export class GuardedMessageReader extends AbstractMessageReader {
     this.dead = true;
     this.chunks = [];
     this.buffered = 0;
-    this.options.onBadInput({ code: RpcErrorCode.ParseError, message, id: null, fatal: true });
+    this.options.onBadInput({ code: RpcErrorCode.ParseError, message, id: null, fatal: true, answer: true });
     return undefined;
   }
 
@@ -213,11 +244,15 @@ function bareLineFeed(buffer: Buffer, end: number): number {
 
 /** Checks that a parsed value is one JSON-RPC 2.0 message; returns the problem or undefined. */
 export function checkJsonRpc(value: unknown): BadInput | undefined {
-  const invalid = (message: string, id: string | number | null = null): BadInput => ({
-    code: RpcErrorCode.InvalidRequest,
+  // A message with a method and no id is a notification, whatever else is wrong with it.
+  const notification = typeof value === 'object' && value !== null && !Array.isArray(value) && 'method' in value && !('id' in value);
+  const answer = !notification;
+  const invalid = (message: string, id: string | number | null = null, code: number = RpcErrorCode.InvalidRequest): BadInput => ({
+    code,
     message,
     id,
     fatal: false,
+    answer,
   });
   if (Array.isArray(value)) return invalid('Batches are not supported: send one JSON-RPC message per frame.');
   if (typeof value !== 'object' || value === null) return invalid('The message is not a JSON object.');
@@ -229,11 +264,57 @@ export function checkJsonRpc(value: unknown): BadInput | undefined {
   if ('method' in message) {
     if (typeof message['method'] !== 'string') return invalid('The method must be a string.', validId);
     const params = message['params'];
-    if (params !== undefined && (typeof params !== 'object' || params === null)) {
-      return { code: RpcErrorCode.InvalidParams, message: 'params must be an object or an array.', id: validId, fatal: false };
+    // null stands for "no params" (see deliver).
+    if (params !== undefined && params !== null && typeof params !== 'object') {
+      return invalid('params must be an object or an array.', validId, RpcErrorCode.InvalidParams);
+    }
+    // vscode-jsonrpc reads params.id of a cancellation as it arrives, before any handler of ours.
+    if (message['method'] === CANCEL_REQUEST) {
+      const cancelled = (params as Record<string, unknown> | null | undefined)?.['id'];
+      if (typeof cancelled !== 'string' && typeof cancelled !== 'number') {
+        return invalid(`${CANCEL_REQUEST} needs params.id, the id of the request to cancel (a string or a number).`, validId, RpcErrorCode.InvalidParams);
+      }
     }
     return undefined;
   }
   if (validId !== null && ('result' in message || 'error' in message)) return undefined;
   return invalid('The message is neither a request, a notification nor a response.', validId);
+}
+
+/** Refuses a JSON-RPC message (`message`, parsed from `body`) nested deeper than MAX_JSON_DEPTH. */
+function checkDepth(message: Record<string, unknown>, body: Buffer): BadInput | undefined {
+  if (!nestsDeeperThan(body, MAX_JSON_DEPTH)) return undefined;
+  const id = typeof message['id'] === 'string' || typeof message['id'] === 'number' ? message['id'] : null;
+  const method = typeof message['method'] === 'string' ? message['method'] : undefined;
+  return {
+    code: method === undefined ? RpcErrorCode.InvalidRequest : RpcErrorCode.InvalidParams,
+    message: `${method ?? 'The message'} nests arrays and objects more than ${MAX_JSON_DEPTH} levels deep, nhd's limit; it was not read. Send flatter params.`,
+    id,
+    fatal: false,
+    // A request is answered; a notification and a response (result or error, no method) are not.
+    answer: method !== undefined && 'id' in message,
+  };
+}
+
+const [QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE] = [...Buffer.from('"\\[]{}', 'ascii')];
+
+/**
+ * Whether the JSON text `json` (valid JSON, as UTF-8 bytes) nests arrays and objects more than
+ * `limit` levels deep, the outermost value being level 1. A scan of the bytes: brackets inside
+ * strings do not count, and no byte of a multi-byte character looks like a quote or a bracket.
+ */
+export function nestsDeeperThan(json: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const byte = json[i];
+    if (inString) {
+      if (byte === BACKSLASH) i++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
+      if (++depth > limit) return true;
+    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) depth--;
+  }
+  return false;
 }

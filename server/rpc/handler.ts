@@ -1,7 +1,8 @@
 import type { NotificationType, RequestType } from 'vscode-languageserver/node';
 import type { ClusterScope, NhdInitializationOptions } from '../../protocol';
+import { messageOf } from '../errors';
 import type { Scope } from '../kubeScope';
-import type { Cluster } from '../ports';
+import type { Cluster, Logger } from '../ports';
 import { readParams, type Reader } from './params';
 import type { Progress } from './progress';
 
@@ -75,4 +76,17 @@ export function byMethod(...tables: MethodTable[]): Map<string, Method> {
     methods.set(entry.method, entry);
   }
   return methods;
+}
+
+/**
+ * Reads a notification's params, or logs why they are refused (`rpc.badInput`) and gives
+ * undefined: a notification has no answer, so the log is where a client's mistake shows.
+ */
+export function readNotificationParams<P>(log: Logger, method: string, read: Reader<P>, raw: unknown, clientId?: number): P | undefined {
+  try {
+    return readParams(read, raw);
+  } catch (error) {
+    log.log('warn', 'rpc.badInput', `${method}: ${messageOf(error)}`, clientId === undefined ? undefined : { client: clientId });
+    return undefined;
+  }
 }

@@ -10,11 +10,27 @@ import { WORKLOAD_KINDS, parseWorkloadKind } from '../devMode/kinds';
 export type Reader<T> = (value: unknown, at: string) => T;
 
 function fail(at: string, expected: string, value: unknown): never {
-  const got = value === undefined ? 'nothing' : JSON.stringify(value)?.slice(0, 60) ?? String(value);
-  throw new ResponseError(RpcErrorCode.InvalidParams, `${at} must be ${expected}, got ${got}.`);
+  throw new ResponseError(RpcErrorCode.InvalidParams, `${at} must be ${expected}, got ${preview(value)}.`);
+}
+
+/** The start of a value as JSON, for an error message; a huge string is cut before it is encoded. */
+function preview(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const cut = typeof value === 'string' && value.length > 60 ? value.slice(0, 60) : value;
+  try {
+    return JSON.stringify(cut)?.slice(0, 60) ?? String(value);
+  } catch {
+    // Framing refuses messages nested deeper than MAX_JSON_DEPTH; a value built in process may not be.
+    return Array.isArray(value) ? 'an array' : typeof value;
+  }
 }
 
 export const string: Reader<string> = (v, at) => (typeof v === 'string' ? v : fail(at, 'a string', v));
+
+/** A string of at most `max` characters (names that are stored and shown to other clients). */
+export function shortString(max: number): Reader<string> {
+  return (v, at) => (typeof v === 'string' && v.length <= max ? v : fail(at, `a string of at most ${max} characters`, v));
+}
 
 export const nonEmptyString: Reader<string> = (v, at) =>
   typeof v === 'string' && v.length > 0 ? v : fail(at, 'a non-empty string', v);

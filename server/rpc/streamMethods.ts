@@ -12,13 +12,12 @@ import {
   TerminalResizeNotification,
 } from '../../protocol';
 import { reportBug } from '../bug';
-import { messageOf } from '../errors';
 import type { Logger } from '../ports';
 import type { Services } from '../services';
 import type { TerminalClient } from '../terminal/terminalService';
 import { logsOptions, terminalOpenRequest, workloadRef } from './fromWire';
-import { handle, type ClientHandle, type MethodTable } from './handler';
-import { arrayOf, boolean, integer, nonEmptyString, object, optional, readParams, string, workloadRefFields, type Reader } from './params';
+import { handle, readNotificationParams, type ClientHandle, type MethodTable } from './handler';
+import { arrayOf, boolean, integer, nonEmptyString, object, optional, string, workloadRefFields, type Reader } from './params';
 
 const port = integer(1, 65535);
 
@@ -77,13 +76,8 @@ export function terminalNotifications({ terminals }: Services, log: Logger): Not
   const notification = <P>(method: string, read: Reader<P>, serve: (params: P, client: ClientHandle) => void): NotificationHandler => ({
     method,
     handle: (raw, client) => {
-      let params: P;
-      try {
-        params = readParams(read, raw);
-      } catch (error) {
-        log.log('warn', 'rpc.badInput', `${method}: ${messageOf(error)}`);
-        return;
-      }
+      const params = readNotificationParams(log, method, read, raw, client.id);
+      if (params === undefined) return;
       try {
         serve(params, client);
       } catch (error) {

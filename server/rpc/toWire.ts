@@ -5,9 +5,10 @@ import {
   type CompletionItem,
   type Diagnostic,
   type Hover,
+  type MarkupContent,
 } from 'vscode-languageserver/node';
-import type { ConfigDiagnostic, Range } from '../../protocol';
-import type { ConfigCompletion } from '../config';
+import type { ConfigDiagnostic } from '../../protocol';
+import type { ConfigCompletion, ConfigDoc, ConfigHover } from '../config';
 
 /** Conversions from domain types to LSP's, named after their source. */
 export function toLspDiagnostic(d: ConfigDiagnostic): Diagnostic {
@@ -23,11 +24,15 @@ export function toLspDiagnostic(d: ConfigDiagnostic): Diagnostic {
 export function toLspCompletion(c: ConfigCompletion): CompletionItem {
   const item: CompletionItem = { label: c.label, kind: c.kind === 'key' ? CompletionItemKind.Property : CompletionItemKind.EnumMember };
   if (c.detail !== undefined) item.detail = c.detail;
-  if (c.documentation !== undefined) item.documentation = { kind: MarkupKind.Markdown, value: c.documentation };
+  if (c.documentation !== undefined) item.documentation = toLspMarkup(c.documentation);
   if (c.insertText !== undefined) item.insertText = c.insertText;
   return item;
 }
 
-export function toLspHover(h: { markdown: string; range: Range }): Hover {
-  return { contents: { kind: MarkupKind.Markdown, value: h.markdown }, range: h.range };
+export function toLspHover(h: ConfigHover): Hover {
+  return { contents: toLspMarkup(h.documentation), range: h.range };
+}
+
+function toLspMarkup(doc: ConfigDoc): MarkupContent {
+  return { kind: doc.format === 'markdown' ? MarkupKind.Markdown : MarkupKind.PlainText, value: doc.text };
 }

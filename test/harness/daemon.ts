@@ -57,8 +57,14 @@ export interface InitializeResultShape {
   serverInfo?: { name: string; version?: string };
 }
 
+/** What the harness's clients advertise unless a test says otherwise: progress, and markdown documentation as VS Code does. */
+export const DEFAULT_CAPABILITIES = {
+  window: { workDoneProgress: true },
+  textDocument: { hover: { contentFormat: ['markdown', 'plaintext'] }, completion: { completionItem: { documentationFormat: ['markdown', 'plaintext'] } } },
+};
+
 /** Listens on the connection, sends initialize and initialized, and records what the daemon pushes. */
-export async function initializeConnection(connection: MessageConnection, name: string): Promise<TestClient> {
+export async function initializeConnection(connection: MessageConnection, name: string, capabilities: object = DEFAULT_CAPABILITIES): Promise<TestClient> {
   const notifications: TestClient['notifications'] = [];
   connection.onNotification((method, params) => {
     notifications.push({ method, params });
@@ -70,7 +76,7 @@ export async function initializeConnection(connection: MessageConnection, name: 
     processId: process.pid,
     clientInfo: { name, version: '0' },
     rootUri: null,
-    capabilities: { window: { workDoneProgress: true } },
+    capabilities,
   })) as InitializeResultShape;
   await connection.sendNotification('initialized', {});
   return { connection, notifications, initializeResult, dispose: () => connection.dispose() };
@@ -103,14 +109,14 @@ export async function startSocketDaemon(home: string, extraArgs: string[] = [], 
   };
 }
 
-export async function connectSocketClient(socketPath: string, name = 'socket-test'): Promise<TestClient & { socket: net.Socket }> {
+export async function connectSocketClient(socketPath: string, name = 'socket-test', capabilities?: object): Promise<TestClient & { socket: net.Socket }> {
   const socket = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect(socketPath);
     s.once('connect', () => resolve(s));
     s.once('error', reject);
   });
   const connection = createMessageConnection(new StreamMessageReader(socket), new StreamMessageWriter(socket));
-  const client = await initializeConnection(connection, name);
+  const client = await initializeConnection(connection, name, capabilities);
   return { ...client, socket, dispose: () => { connection.dispose(); socket.destroy(); } };
 }
 

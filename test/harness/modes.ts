@@ -20,8 +20,11 @@ export interface Env {
   readonly mode: ModeName;
   /** What `nhd/status` reports as the daemon's mode. */
   readonly statusMode: 'stdio' | 'socket';
-  /** A new initialized client. In `stdio` each client has a daemon of its own; else they share one. */
-  client(name?: string): Promise<TestClient>;
+  /**
+   * A new initialized client. In `stdio` each client has a daemon of its own; else they share one.
+   * `capabilities` replaces the harness's DEFAULT_CAPABILITIES.
+   */
+  client(name?: string, capabilities?: object): Promise<TestClient>;
   /** A new raw connection (bytes in, framed messages out), not initialized. */
   raw(): Promise<RawClient>;
   /** Ends every client and the daemon(s). */
@@ -57,9 +60,9 @@ async function inProcess(): Promise<SharedEnv> {
   return {
     mode: 'inProcess',
     statusMode: 'socket',
-    client: async (name = 'in-process-test') => {
+    client: async (name = 'in-process-test', capabilities) => {
       const streams = pair();
-      const client = await initializeConnection(createMessageConnection(new StreamMessageReader(streams.input), new StreamMessageWriter(streams.output)), name);
+      const client = await initializeConnection(createMessageConnection(new StreamMessageReader(streams.input), new StreamMessageWriter(streams.output)), name, capabilities);
       return { ...client, dispose: () => { client.connection.dispose(); streams.end(); } };
     },
     raw: async () => {
@@ -83,9 +86,9 @@ async function stdio(): Promise<Env> {
   return {
     mode: 'stdio',
     statusMode: 'stdio',
-    client: async (name = 'stdio-test') => {
+    client: async (name = 'stdio-test', capabilities) => {
       const child = spawnServe();
-      const client = await initializeConnection(createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!)), name);
+      const client = await initializeConnection(createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!)), name, capabilities);
       return { ...client, dispose: () => { client.connection.dispose(); child.kill(); } };
     },
     raw: async () => {
@@ -104,8 +107,8 @@ async function socket(): Promise<SharedEnv> {
   return {
     mode: 'socket',
     statusMode: 'socket',
-    client: async (name = 'socket-test') => {
-      const client = await connectSocketClient(daemon.socketPath, name);
+    client: async (name = 'socket-test', capabilities) => {
+      const client = await connectSocketClient(daemon.socketPath, name, capabilities);
       clients.push(client);
       return client;
     },

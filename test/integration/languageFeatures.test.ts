@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StatusRequest } from '../../protocol';
 import { tempHome, until, type TestClient } from '../harness/daemon';
 import { MODES, type Env } from '../harness/modes';
 
@@ -28,7 +29,9 @@ describe.each(Object.entries(MODES))('language features for the dev config %s', 
 
   it('publishes diagnostics with exact ranges on didOpen, and updates them on didChange', async () => {
     await client.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text: broken } });
-    await until(() => published().some((p) => p.version === 1), 'diagnostics for version 1');
+    // A round trip after the didOpen: whatever the daemon published for it has arrived by its answer.
+    await client.connection.sendRequest(StatusRequest.type, {});
+    expect(published().filter((p) => p.uri === uri), 'one publish per open').toHaveLength(1);
     const first = published().find((p) => p.version === 1)!;
     expect(first.uri).toBe(uri);
     const portError = first.diagnostics.find((d) => d.severity === 1)!;
@@ -70,6 +73,37 @@ describe.each(Object.entries(MODES))('language features for the dev config %s', 
     expect(hover.contents.kind).toBe('markdown');
     expect(hover.contents.value).toMatch(/send/);
     expect(hover.range.start).toEqual({ line: 6, character: 8 });
+  });
+
+  it('documents hover and completion in plain text for a client that asks for it or names no format, per connection', async () => {
+    const hoverOf = async (c: TestClient) =>
+      ((await c.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 6, character: 9 } })) as { contents: { kind: string; value: string } }).contents;
+    const completionDocsOf = async (c: TestClient) =>
+      ((await c.connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 7, character: 8 } })) as { label: string; documentation: { kind: string; value: string } }[]).find(
+        (item) => item.label === 'mode',
+      )!.documentation;
+    const text = ['name: authors', 'serviceType: ', 'containers:', '  - name: authors', '    dev:', '      sync:', '        type: ', '        '].join('\n');
+    const open = async (c: TestClient) => c.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text } });
+
+    const plain = await env.client('plain', { textDocument: { hover: { contentFormat: ['plaintext'] }, completion: { completionItem: { documentationFormat: ['plaintext'] } } } });
+    const silent = await env.client('names-no-format', {});
+    const preferring = await env.client('prefers-plaintext', { textDocument: { hover: { contentFormat: ['plaintext', 'markdown'] } } });
+    try {
+      for (const c of [plain, silent, preferring]) await open(c);
+      for (const c of [plain, silent, preferring]) {
+        const hover = await hoverOf(c);
+        expect(hover.kind).toBe('plaintext');
+        expect(hover.value).toMatch(/^containers\[\]\.dev\.sync\.type: "send" \| "sendReceive" \| "sendonly"\n\n/);
+        expect(hover.value).not.toMatch(/[`*]/);
+      }
+      expect(await completionDocsOf(plain)).toMatchObject({ kind: 'plaintext', value: expect.stringMatching(/^pattern: sync what filePattern/) });
+      expect(await completionDocsOf(silent)).toMatchObject({ kind: 'plaintext' });
+      // The first client (markdown, as VS Code asks) still gets markdown from the same daemon.
+      expect(await hoverOf(client)).toMatchObject({ kind: 'markdown', value: expect.stringMatching(/^\*\*containers\[\]\.dev\.sync\.type\*\*/) });
+      expect(await completionDocsOf(client)).toMatchObject({ kind: 'markdown', value: expect.stringMatching(/^`pattern`: sync/) });
+    } finally {
+      for (const c of [plain, silent, preferring]) c.dispose();
+    }
   });
 
   it('clears diagnostics when the file is closed', async () => {

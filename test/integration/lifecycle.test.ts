@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import {
   StatusRequest,
   type StatusResult,
 } from '../../protocol';
-import { REPO, startStdioDaemon, tempHome, type TestClient } from '../harness/daemon';
+import { NHD, RawClient, REPO, nhdEnv, startStdioDaemon, tempHome, type TestClient } from '../harness/daemon';
 import { MODES, type Env } from '../harness/modes';
 
 const BOOKINFO = path.join(REPO, 'test/fixtures/nocalhost-configs/bookinfo/.nocalhost/config.yaml');
@@ -92,6 +93,25 @@ describe('lifecycle over stdio', () => {
       await client.connection.sendNotification('exit');
       expect(await exited).toBe(code);
       client.dispose();
+    }
+  });
+
+  it('exits the same way when shutdown and exit carry "params": null, as eglot sends them', async () => {
+    for (const [withShutdown, code] of [[true, 0], [false, 1]] as const) {
+      const child = spawn(process.execPath, [NHD, 'serve'], { env: nhdEnv(tempHome()), stdio: ['pipe', 'pipe', 'pipe'] });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const raw = new RawClient(child.stdout, child.stdin, () => child.kill());
+      raw.send({ id: 0, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } });
+      await raw.response(0);
+      raw.send({ method: 'initialized', params: null });
+      if (withShutdown) {
+        raw.send({ id: 1, method: 'shutdown', params: null });
+        expect((await raw.response(1))['result']).toBeNull();
+      }
+      raw.send({ method: 'exit', params: null });
+      expect(await exited).toBe(code);
+      // No answer to the exit notification, not even an error.
+      expect(raw.received.map((m) => m['id'])).toEqual(withShutdown ? [0, 1] : [0]);
     }
   });
 

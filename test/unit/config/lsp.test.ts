@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { completeDevConfig, hoverDevConfig, type Position } from '../../../server/config';
+import { appFields, completeDevConfig, hoverDevConfig, serviceFields, type Field, type FieldType, type Position } from '../../../server/config';
 
 /** Splits a text at its `$0` marker into the text and the marker's position. */
 function at(textWithCursor: string): { text: string; pos: Position } {
@@ -25,7 +25,7 @@ function hover(textWithCursor: string): string | undefined {
   const { text, pos } = at(textWithCursor);
   const h = hoverDevConfig(text, pos);
   if (!h) return undefined;
-  return `${h.range.start.line}:${h.range.start.character}-${h.range.end.character} ${h.markdown.split('\n')[0]}`;
+  return `${h.range.start.line}:${h.range.start.character}-${h.range.end.character} ${h.documentation.text.split('\n')[0]}`;
 }
 
 const app = `configProperties:
@@ -95,8 +95,19 @@ describe('completion', () => {
       label: 'type',
       kind: 'key',
       detail: '"send" | "sendReceive" | "sendonly"',
-      documentation: '`send`: one-way, local to container (`sendonly` is an alias). `sendReceive`: both ways.\n\nAllowed: `send`, `sendReceive`, `sendonly`.\n\nDefault: `"send"`.',
+      documentation: {
+        format: 'markdown',
+        text: '`send`: one-way, local to container (`sendonly` is an alias). `sendReceive`: both ways.\n\nAllowed: `send`, `sendReceive`, `sendonly`.\n\nDefault: `"send"`.',
+      },
       insertText: 'type: ',
+    });
+  });
+
+  it('documents in plain text when the editor asks for it', () => {
+    const { text, pos } = at('containers:\n  - dev:\n      sync:\n        $0');
+    expect(completeDevConfig(text, pos, 'plaintext').find((c) => c.label === 'type')?.documentation).toEqual({
+      format: 'plaintext',
+      text: 'send: one-way, local to container (sendonly is an alias). sendReceive: both ways.\n\nAllowed: send, sendReceive, sendonly.\n\nDefault: "send".',
     });
   });
 
@@ -123,9 +134,30 @@ describe('hover', () => {
 
   it('includes the documentation, default and nhd notes', () => {
     const { text, pos } = at('containers:\n  - dev:\n      work$0Dir: /src\n');
-    expect(hoverDevConfig(text, pos)?.markdown).toBe(
+    expect(hoverDevConfig(text, pos)?.documentation.text).toBe(
       '**containers[].dev.workDir**: `string`\n\nDirectory in the dev container where the local source is synced and where commands run.\n\nDefault: `"/home/nocalhost-dev"`.',
     );
+  });
+
+  it('documents in plain text when the editor asks for it', () => {
+    const { text, pos } = at('containers:\n  - dev:\n      work$0Dir: /src\n');
+    expect(hoverDevConfig(text, pos, 'plaintext')?.documentation).toEqual({
+      format: 'plaintext',
+      text: 'containers[].dev.workDir: string\n\nDirectory in the dev container where the local source is synced and where commands run.\n\nDefault: "/home/nocalhost-dev".',
+    });
+  });
+
+  it('uses no markdown in any field but code spans, which plain text unwraps', () => {
+    const keysOf = (fields: readonly Field[]): Field[] => fields.flatMap((f) => [f, ...nested(f.type)]);
+    const nested = (t: FieldType): Field[] => (t.kind === 'object' ? keysOf(t.fields) : t.kind === 'array' ? nested(t.items) : []);
+    const all = [...keysOf(appFields), ...keysOf(serviceFields)];
+    expect(all.length).toBeGreaterThan(50);
+    for (const field of all) {
+      for (const doc of [field.doc, field.nhd ?? '']) {
+        expect(doc.split('`').length % 2, `unbalanced backticks in ${field.key}: ${doc}`).toBe(1);
+        expect(doc.replace(/`[^`]*`/g, ''), `markdown outside a code span in ${field.key}`).not.toMatch(/[*_[\]<>#\\]/);
+      }
+    }
   });
 
   it('returns nothing on unknown keys, blank lines and comments', () => {
@@ -152,7 +184,7 @@ describe('on the real bookinfo files', () => {
     const line = lines.findIndex((l) => l.includes('remoteDebugPort: 9009'));
     const h = hoverDevConfig(base, { line, character: 12 });
     expect(h?.range).toEqual({ start: { line, character: 10 }, end: { line, character: 25 } });
-    expect(h?.markdown.split('\n')[0]).toBe('**containers[].dev.debug.remoteDebugPort**: `integer (port)`');
-    expect(hoverDevConfig(base, { line: 0, character: 3 })?.markdown.split('\n')[0]).toBe('**name**: `string`');
+    expect(h?.documentation.text.split('\n')[0]).toBe('**containers[].dev.debug.remoteDebugPort**: `integer (port)`');
+    expect(hoverDevConfig(base, { line: 0, character: 3 })?.documentation.text.split('\n')[0]).toBe('**name**: `string`');
   });
 });
