@@ -11,30 +11,70 @@ import type { ClusterScope, WorkloadRef } from './workloads';
 export type DebugLanguageName = 'go' | 'python' | 'node' | 'java';
 
 /**
- * Parameters of `nhd/debug/listen`: defaults for the DAP session's `attach` (which may name its
- * own `namespace` and `context`).
+ * How a DAP client reaches the session `nhd/debug/listen` opens: `socket`, a unix socket only this
+ * user can open; `tcp`, a 127.0.0.1 port any local user can reach, so the session's first `launch`
+ * or `attach` must present the listener's secret.
  */
-export interface DebugListenParams extends ClusterScope {}
+export type DebugListenTransport = 'socket' | 'tcp';
 
-/** Where the DAP session waits: connect once, speak DAP. */
-export interface DebugListenResult {
+/**
+ * Parameters of `nhd/debug/listen`: defaults for the DAP session's `attach` (which may name its
+ * own `namespace` and `context`), and the transport.
+ */
+export interface DebugListenParams extends ClusterScope {
+  /**
+   * `socket` for every client that can open a unix socket (VS Code's DebugAdapterNamedPipeServer,
+   * nvim-dap's `pipe` adapter, `nhd dap`); `tcp` only for one that cannot and can put the secret in
+   * its `launch`/`attach` arguments. Default `tcp`, the transport of protocol 0.1, so that an older
+   * client still finds `host` and `port` in the result (its attach is then refused with a message
+   * saying what to update).
+   */
+  transport?: DebugListenTransport;
+}
+
+/** A unix socket listener: only its owner can open it, so it needs no secret. */
+export interface DebugListenSocketResult {
+  transport: 'socket';
+  /**
+   * The socket's path: mode 0600, in the daemon's runtime directory (`dap/` beside the shared
+   * daemon's socket, mode 0700). It is removed when the listener closes.
+   */
+  path: string;
+}
+
+/** A TCP listener on 127.0.0.1: any local user can connect, so it serves only who presents the secret. */
+export interface DebugListenTcpResult {
+  transport: 'tcp';
   /** Always 127.0.0.1. */
   host: string;
   port: number;
+  /**
+   * This listener's secret (random, 256 bits, base64url). The session's first request other than
+   * `initialize` must be `launch` or `attach` with it as `nhdSecret` in its arguments; a connection
+   * that sends anything else is answered with an error and dropped, and the listener keeps waiting
+   * for the rightful client. nhd removes the field before the arguments go further.
+   */
+  secret: string;
 }
 
+/** Where the DAP session waits: connect once, speak DAP. */
+export type DebugListenResult = DebugListenSocketResult | DebugListenTcpResult;
+
 /**
- * Opens a Debug Adapter Protocol endpoint for one debug session: a listener on 127.0.0.1 and a
- * random port that takes one connection, on which the daemon's DAP proxy serves the session (what
- * VS Code's DebugAdapterServer and LSP4IJ's socket mode connect to; `nhd dap` pipes its stdio to
- * it). The session's `attach` request names the workload (`workload: "deployment/authors"`,
- * `namespace`, `container`, optional `localDir`, `localRoot`, `remoteRoot`, `language`): the
- * daemon ensures dev mode (started when `localDir` is given), waits for file sync to converge,
- * starts `command.debug` in the dev container unless a debugger already listens on
- * `debug.remoteDebugPort`, port-forwards that port and attaches; across a hot reload the session
- * reattaches by itself. A debugger the daemon started belongs to the client that sent this request
- * (it ends when that client leaves, as a run does). The listener closes when its session ends,
- * when the requesting client leaves before anyone connected, or after 60 s without a connection.
+ * Opens a Debug Adapter Protocol endpoint for one debug session, on which the daemon's DAP proxy
+ * serves the session: a unix socket (`transport: 'socket'`, what VS Code's
+ * DebugAdapterNamedPipeServer and nvim-dap's `pipe` adapter connect to; `nhd dap` pipes its stdio to
+ * it) or a 127.0.0.1 port guarded by a secret (`transport: 'tcp'`). The session's `attach` request
+ * names the workload (`workload: "deployment/authors"`, `namespace`, `container`, optional
+ * `localDir`, `localRoot`, `remoteRoot`, `language`): the daemon ensures dev mode (started when
+ * `localDir` is given), waits for file sync to converge, starts `command.debug` in the dev
+ * container unless a debugger already listens on `debug.remoteDebugPort`, port-forwards that port
+ * and attaches; across a hot reload the session reattaches by itself. A debugger the daemon started
+ * belongs to the client that sent this request (it ends when that client leaves, as a run does).
+ * The listener serves one session: it closes when a connection is admitted (the socket's first, the
+ * port's first with the secret), when the requesting client leaves first, or after 60 s without
+ * one. Fails with DebugAttachFailed when the socket cannot be made (a runtime directory path too
+ * long for a unix socket, or one another user owns).
  */
 export namespace DebugListenRequest {
   export const method = 'nhd/debug/listen' as const;

@@ -3,7 +3,7 @@
  * (y >= x's minor for the features it uses); a major bump breaks clients. The daemon returns it
  * in `initialize`'s result (`capabilities.experimental.nhd.protocolVersion`).
  */
-export const PROTOCOL_VERSION = '0.1.0' as const;
+export const PROTOCOL_VERSION = '0.2.0' as const;
 
 /** The prefix of every custom method: `nhd/<area>/<verb>`. */
 export const METHOD_PREFIX = 'nhd/' as const;

@@ -24,6 +24,8 @@ export interface FileSyncPorts {
 export interface DapPorts {
   connect: DapConnector;
   channel: (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => DapChannel;
+  /** Where `nhd/debug/listen` makes its unix sockets: a directory of this user's alone (made 0700). */
+  socketDir: string;
 }
 
 /** What the services need from outside, as the composition root provides it. */

@@ -146,7 +146,8 @@ function servicePorts(log: Logger): ServicePorts {
         startExecAgent(cluster, target, root, { onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
       launchLocalAgent: async (root: string) => (await startLocalAgent(root, { onLog: (text) => log.log('debug', 'sync', `local agent: ${text.trimEnd()}`) })).link,
     },
-    dap: { connect: connectDap, channel: dapStreamChannel },
+    // nhd/debug/listen's sockets: beside the shared daemon's, in the runtime dir only this user can reach.
+    dap: { connect: connectDap, channel: dapStreamChannel, socketDir: path.join(path.dirname(nhdPaths().socketPath), 'dap') },
   };
 }
 

@@ -1,8 +1,9 @@
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import {
   ErrorCode,
   type DebugLanguageName,
   type DebugListenResult,
+  type DebugListenTransport,
   type DebugStartResult,
   type DevSession,
   type DevSettings,
@@ -20,12 +21,8 @@ import type { Progress } from '../rpc/progress';
 import { RunOutputText } from '../run/runOutputText';
 import type { RunChangeListener, RunClient } from '../run/runService';
 import { ClusterTargetProvider } from './clusterTargetProvider';
+import { openDapListener, type DapListener } from './dapListener';
 import { DebugProxy } from './debugProxy';
-
-/** The only address a DAP listener binds: a debug session must never be reachable from the network. */
-export const DAP_LISTEN_HOST = '127.0.0.1';
-/** A DAP listener nobody connected to closes after this long. */
-export const LISTEN_UNUSED_MS = 60_000;
 
 /** What the debug service needs from the rest of the daemon. */
 export interface DebugServiceDeps {
@@ -46,8 +43,11 @@ export interface DebugServiceDeps {
     start(scope: Scope, ref: WorkloadRef, localPort: number, remotePort: number): Promise<PortForward>;
     stop(id: string): unknown;
   };
-  /** DAP's wire (adapters/dap); absent in daemons built without it (`nhd/debug/listen` then fails). */
-  dap?: { connect: DapConnector; channel: (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => DapChannel };
+  /**
+   * DAP's wire (adapters/dap), and `socketDir`, where socket listeners are made (the daemon's
+   * runtime directory's `dap/`); absent in daemons built without it (`nhd/debug/listen` then fails).
+   */
+  dap?: { connect: DapConnector; channel: (input: NodeJS.ReadableStream, output: NodeJS.WritableStream) => DapChannel; socketDir: string };
 }
 
 /** What `prepare` may be told besides the workload. */
@@ -65,12 +65,12 @@ export interface DebugPrepareOptions {
 /**
  * Debugging on the cluster: makes a workload's remote debugger reachable (dev mode, converged
  * sync, `command.debug` as a run of mode `debug`, a port-forward of `debug.remoteDebugPort`) for
- * `nhd/debug/start`, and opens the one-connection DAP listeners of `nhd/debug/listen`, each served
- * by a DebugProxy whose ClusterTargetProvider uses `prepare`.
+ * `nhd/debug/start`, and opens the one-session DAP listeners of `nhd/debug/listen` (dapListener.ts),
+ * each session served by a DebugProxy whose ClusterTargetProvider uses `prepare`.
  */
 export class DebugService {
   private readonly proxies = new Set<DebugProxy>();
-  private readonly listeners = new Set<net.Server>();
+  private readonly listeners = new Set<DapListener>();
 
   constructor(readonly deps: DebugServiceDeps) {}
 
@@ -181,82 +181,72 @@ export class DebugService {
   }
 
   /**
-   * Opens a one-connection DAP listener on 127.0.0.1 and a random port; the session on it
-   * attaches through the cluster provider, its debuggers owned by `owner`.
+   * Opens the listener of one DAP session (a unix socket, or a port that wants the secret); the
+   * session on it attaches through the cluster provider, its debuggers owned by `owner`. The
+   * listener closes once a connection is admitted, when `owner` leaves first, or unused.
    */
-  async listen(resolveScope: (params: { namespace?: string; context?: string }) => Scope, owner: RunClient): Promise<DebugListenResult> {
+  async listen(resolveScope: (params: { namespace?: string; context?: string }) => Scope, owner: RunClient, transport: DebugListenTransport): Promise<DebugListenResult> {
     const dap = this.deps.dap;
     if (!dap) throw new NhdError(ErrorCode.DebugAttachFailed, 'This daemon was built without the DAP proxy.');
-    const server = net.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: DAP_LISTEN_HOST, port: 0, exclusive: true }, () => {
-        server.removeListener('error', reject);
-        resolve();
-      });
+    const listener = await openDapListener({
+      transport,
+      socketDir: dap.socketDir,
+      channel: dap.channel,
+      log: this.deps.log,
+      serve: (ide, socket, admitted) => this.serveSession(ide, socket, admitted, resolveScope, owner, transport),
     });
-    server.on('error', (error) => this.deps.log.log('warn', 'dap', `DAP listener failed: ${error.message}`));
-    this.listeners.add(server);
-    const port = (server.address() as net.AddressInfo).port;
-    let connected = false;
-    const close = () => {
-      this.listeners.delete(server);
-      server.close();
-    };
-    const unused = setTimeout(() => {
-      if (!connected) {
-        this.deps.log.log('info', 'dap', 'DAP listener closed unused', { port });
-        close();
-      }
-    }, LISTEN_UNUSED_MS);
-    unused.unref();
-    owner.onClose(() => {
-      if (!connected) close();
-    });
-    server.on('connection', (socket) => {
-      if (connected) return socket.destroy();
-      connected = true;
-      clearTimeout(unused);
-      close();
-      socket.on('error', (error) => this.deps.log.log('debug', 'dap', `IDE socket: ${error.message}`));
-      // The debuggers this session starts send their output to the IDE's console too.
-      let proxy: DebugProxy | undefined;
-      const text = new RunOutputText();
-      const sessionOwner: RunClient = {
-        id: owner.id,
-        onClose: (listener) => owner.onClose(listener),
-        output: (params) => {
-          owner.output(params);
-          const chunk = text.write(params);
-          if (chunk) proxy?.programOutput(params.stream, chunk);
-        },
-        outputEnded: (runId) => {
-          owner.outputEnded?.(runId);
-          for (const { stream, text: rest } of text.end(runId)) proxy?.programOutput(stream, rest);
-        },
-      };
-      proxy = new DebugProxy({
-        ide: dap.channel(socket, socket),
-        connect: dap.connect,
-        provider: new ClusterTargetProvider(this, resolveScope, sessionOwner),
-        logger: this.deps.log,
-      });
-      const opened = proxy;
-      this.proxies.add(opened);
-      this.deps.log.log('info', 'dap', 'debug session opened', { port, client: owner.id });
-      void opened.ended.then(() => {
-        this.proxies.delete(opened);
-        socket.end();
-        setTimeout(() => socket.destroy(), 1_000).unref();
-        this.deps.log.log('info', 'dap', 'debug session ended', { port });
-      });
-    });
-    return { host: DAP_LISTEN_HOST, port };
+    this.listeners.add(listener);
+    void listener.closed.then(() => this.listeners.delete(listener));
+    owner.onClose(() => listener.close());
+    return listener.endpoint;
   }
 
-  /** Closes listeners nobody connected to (the daemon is stopping); open sessions end with their sockets. */
+  /** One connection's DAP session; it counts (keeps the daemon alive) once the connection is admitted. */
+  private serveSession(
+    ide: DapChannel,
+    socket: net.Socket,
+    admitted: Promise<boolean>,
+    resolveScope: (params: { namespace?: string; context?: string }) => Scope,
+    owner: RunClient,
+    transport: DebugListenTransport,
+  ): void {
+    const dap = this.deps.dap!;
+    // The debuggers this session starts send their output to the IDE's console too.
+    let proxy: DebugProxy | undefined;
+    const text = new RunOutputText();
+    const sessionOwner: RunClient = {
+      id: owner.id,
+      onClose: (listener) => owner.onClose(listener),
+      output: (params) => {
+        owner.output(params);
+        const chunk = text.write(params);
+        if (chunk) proxy?.programOutput(params.stream, chunk);
+      },
+      outputEnded: (runId) => {
+        owner.outputEnded?.(runId);
+        for (const { stream, text: rest } of text.end(runId)) proxy?.programOutput(stream, rest);
+      },
+    };
+    proxy = new DebugProxy({ ide, connect: dap.connect, provider: new ClusterTargetProvider(this, resolveScope, sessionOwner), logger: this.deps.log });
+    const opened = proxy;
+    void admitted.then((ok) => {
+      if (!ok) return;
+      this.proxies.add(opened);
+      this.deps.log.log('info', 'dap', 'debug session opened', { transport, client: owner.id });
+      void opened.ended.then(() => {
+        this.proxies.delete(opened);
+        this.deps.log.log('info', 'dap', 'debug session ended', { transport });
+      });
+    });
+    void opened.ended.then(() => {
+      socket.end();
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    });
+  }
+
+  /** Closes listeners nobody was admitted to (the daemon is stopping); open sessions end with their sockets. */
   dispose(): void {
-    for (const server of this.listeners) server.close();
+    for (const listener of this.listeners) listener.close();
     this.listeners.clear();
   }
 

@@ -293,13 +293,18 @@ export class SocketDebugClient extends DebugClient {
     this.on('output', (e: DebugProtocol.OutputEvent) => this.outputs.push(e.body.output));
   }
 
-  async connectTo(port: number): Promise<void> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** Resolves when the connection is gone (closed by the adapter, or by close()). */
+  closed: Promise<void> = Promise.resolve();
+
+  /** Connects to a TCP port on 127.0.0.1, or to a unix socket's path. */
+  async connectTo(where: number | string): Promise<void> {
+    const socket = typeof where === 'number' ? net.connect(where, '127.0.0.1') : net.connect(where);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
     });
     this.socket = socket;
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.setNoDelay(true);
     // A second reader on the same bytes, for what DebugClient does not expose: every seq.
     let buffer = Buffer.alloc(0);

@@ -64,7 +64,7 @@ describe('Neovim', () => {
     stopSharedDaemon(home);
     expect(result.stderr, result.stdout).not.toMatch(/FAIL/);
     expect(result.status).toBe(0);
-    for (const line of ['plugin loads', 'completion ', 'statusline with no session: nhd', 'nhd.status through executeCommand', ':Nhd status shows the log path', 'daemon error as a message', ':Nhd sync status with no session', ':Nhd logs buffer', '$/progress received', 'statusline follows nhd/sync/didChange', 'dev config buffer diagnostics', 'nvim-dap adapter', 'client stopped']) {
+    for (const line of ['plugin loads', 'completion ', 'statusline with no session: nhd', 'nhd.status through executeCommand', ':Nhd status shows the log path', 'daemon error as a message', ':Nhd sync status with no session', ':Nhd logs buffer', '$/progress received', 'statusline follows nhd/sync/didChange', 'dev config buffer diagnostics', 'nvim-dap adapter: pipe', 'nvim-dap adapter without pipe', 'client stopped']) {
       expect(result.stdout).toContain(`ok: ${line}`);
     }
   }, 120_000);

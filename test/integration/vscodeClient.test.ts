@@ -4,11 +4,13 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancellationTokenSource, StreamMessageReader, StreamMessageWriter, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ErrorCode, RpcErrorCode, TestSleepRequest, type NhdInitializationOptions, type StatusResult } from '../../protocol';
+import { debugAdapterEndpoint } from '../../clients/vscode/src/client/debugAdapter';
 import { NhdClient, type WorkDoneProgressValue } from '../../clients/vscode/src/client/nhdClient';
 import { progressAdapter, type ProgressStep } from '../../clients/vscode/src/client/progress';
 import { nodeView, syncStatusView } from '../../clients/vscode/src/client/views';
 import { WorkloadModel, type ContextNode } from '../../clients/vscode/src/client/workloadModel';
-import { NHD, connectSocketClient, nhdEnv, tempHome, until } from '../harness/daemon';
+import { NHD, connectSocketClient, nhdEnv, tempHome, until, type InitializeResultShape } from '../harness/daemon';
+import { SocketDebugClient } from '../harness/debuggers';
 
 /**
  * The VS Code extension's client layer (clients/vscode/src/client: everything that talks to the
@@ -20,6 +22,7 @@ describe('the VS Code extension client layer on the real daemon', () => {
   let forwarder: ChildProcess;
   let connection: MessageConnection;
   let client: NhdClient;
+  let daemonMethods: string[];
 
   beforeAll(async () => {
     home = tempHome();
@@ -37,7 +40,8 @@ describe('the VS Code extension client layer on the real daemon', () => {
     client = new NhdClient(connection);
     connection.listen();
     const initializationOptions: NhdInitializationOptions = { kubeconfig };
-    await connection.sendRequest('initialize', { processId: process.pid, clientInfo: { name: 'Visual Studio Code', version: 'test' }, rootUri: null, capabilities: { window: { workDoneProgress: true } }, initializationOptions });
+    const initialized = (await connection.sendRequest('initialize', { processId: process.pid, clientInfo: { name: 'Visual Studio Code', version: 'test' }, rootUri: null, capabilities: { window: { workDoneProgress: true } }, initializationOptions })) as InitializeResultShape;
+    daemonMethods = initialized.capabilities.experimental?.nhd?.methods ?? [];
     await connection.sendNotification('initialized', {});
   });
 
@@ -47,6 +51,22 @@ describe('the VS Code extension client layer on the real daemon', () => {
     connection.dispose();
     forwarder.kill();
     process.kill(pid, 'SIGTERM');
+  });
+
+  it("finds the debug adapter on a unix socket of the daemon's, 0600 in its 0700 dap/ directory (a DebugAdapterNamedPipeServer), which answers DAP", async () => {
+    const endpoint = await debugAdapterEndpoint(client.rpc, daemonMethods, { command: 'nhd', source: 'path' }, {});
+    expect(endpoint).toMatchObject({ kind: 'pipe', path: expect.stringMatching(new RegExp(`^${home}/dap/[^/]+\\.sock$`)) });
+    const socketPath = (endpoint as { path: string }).path;
+    expect(fs.lstatSync(socketPath).mode & 0o777).toBe(0o600);
+    expect(fs.lstatSync(path.dirname(socketPath)).mode & 0o777).toBe(0o700);
+    const dc = new SocketDebugClient();
+    await dc.connectTo(socketPath);
+    try {
+      const init = await dc.initializeRequest({ adapterID: 'nhd', clientID: 'vscode', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+      expect(init.body?.supportsConfigurationDoneRequest).toBe(true);
+    } finally {
+      dc.close();
+    }
   });
 
   it("builds the tree's contexts from the kubeconfig the client passed", async () => {

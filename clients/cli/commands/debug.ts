@@ -23,17 +23,20 @@ const SIGINT_EXIT = 130;
 /**
  * `nhd dap [-n NS] [--context C]`: a Debug Adapter on stdio for editors that launch one (nvim-dap,
  * LSP4IJ, VS Code's DebugAdapterExecutable). It holds nothing itself: it asks the shared daemon for
- * a DAP endpoint bound to one session (`nhd/debug/listen`) and pipes its stdio to it; the daemon's
- * proxy serves the session (attach → dev mode, sync, command.debug, port-forward, reattach across
- * hot reloads). Its connection to the daemon owns the debuggers the session starts, so they end
- * when the editor ends the session. Nothing but DAP is written to stdout.
+ * a DAP endpoint bound to one session (`nhd/debug/listen`, on a unix socket only this user can
+ * open) and pipes its stdio to it; the daemon's proxy serves the session (attach → dev mode, sync,
+ * command.debug, port-forward, reattach across hot reloads). Its connection to the daemon owns the
+ * debuggers the session starts, so they end when the editor ends the session. Nothing but DAP is
+ * written to stdout.
  */
 export async function dapCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { ...scopeOptions });
   const client = await DaemonClient.connect('nhd-dap');
   try {
-    const { host, port } = await client.request(DebugListenRequest.type, scopeFrom(values));
-    const socket = net.connect(port, host);
+    const endpoint = await client.request(DebugListenRequest.type, { ...scopeFrom(values), transport: 'socket' });
+    // The daemon is this nhd's own version (DaemonClient replaces any other), so it honours the transport.
+    if (endpoint.transport !== 'socket') throw new Error(`the nhd daemon answered nhd/debug/listen with transport ${JSON.stringify(endpoint.transport)}, not the unix socket asked for; this is a bug.`);
+    const socket = net.connect(endpoint.path);
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);

@@ -133,15 +133,42 @@ local success, err = pcall(function()
   check(vim.wait(10000, function() return #vim.diagnostic.get(bufnr) > 0 end, 20), 'no diagnostics for the dev config buffer')
   ok('dev config buffer diagnostics: ' .. vim.diagnostic.get(bufnr)[1].message)
 
-  -- nvim-dap, when installed (a stand-in module here).
+  -- nvim-dap, when installed (stand-ins here: `dap`, and `dap.session` with the `pipe` of nvim-dap 0.7).
   package.loaded['dap'] = { adapters = {}, configurations = {} }
+  package.loaded['dap.session'] = { pipe = function() end }
   check(nhd.setup_dap() == true, 'setup_dap with nvim-dap returned false')
   local dap = require('dap')
-  check(dap.adapters.nhd.type == 'executable' and dap.adapters.nhd.command == 'nhd', 'dap adapter: ' .. vim.inspect(dap.adapters.nhd))
-  check(dap.adapters.nhd.args[#dap.adapters.nhd.args] == 'dap', 'dap adapter args: ' .. vim.inspect(dap.adapters.nhd.args))
   local go = dap.configurations.go[1]
   check(go.type == 'nhd' and go.request == 'attach' and go.namespace == 'nvim-test' and go.language == 'go', 'dap configuration: ' .. vim.inspect(go))
-  ok('nvim-dap adapter: ' .. dap.adapters.nhd.command .. ' ' .. table.concat(dap.adapters.nhd.args, ' '))
+  check(type(dap.adapters.nhd) == 'function', 'dap adapter: ' .. vim.inspect(dap.adapters.nhd))
+  local adapter
+  dap.adapters.nhd(function(a) adapter = a end, go)
+  check(vim.wait(10000, function() return adapter ~= nil end, 20), 'the nhd adapter never called back')
+  check(adapter.type == 'pipe' and type(adapter.pipe) == 'string', 'dap adapter: ' .. vim.inspect(adapter))
+  local stat = vim.loop.fs_stat(adapter.pipe)
+  check(stat ~= nil and stat.type == 'socket' and bit.band(stat.mode, 511) == 384, 'the DAP socket is not a 0600 socket: ' .. vim.inspect(stat))
+  local dir_stat = vim.loop.fs_stat(vim.fn.fnamemodify(adapter.pipe, ':h'))
+  check(dir_stat ~= nil and bit.band(dir_stat.mode, 511) == 448, 'the DAP socket directory is not 0700: ' .. vim.inspect(dir_stat))
+  -- A DAP client on it, as nvim-dap's pipe adapter connects: the daemon's proxy answers initialize.
+  local body = vim.fn.json_encode({ seq = 1, type = 'request', command = 'initialize', arguments = { adapterID = 'nhd', clientID = 'neovim' } })
+  local pipe = vim.loop.new_pipe(false)
+  local received, connect_error = '', nil
+  pipe:connect(adapter.pipe, function(e)
+    if e then connect_error = e return end
+    pipe:read_start(function(_, data) if data then received = received .. data end end)
+    pipe:write('Content-Length: ' .. #body .. '\r\n\r\n' .. body)
+  end)
+  check(vim.wait(10000, function() return connect_error ~= nil or received:find('supportsConfigurationDoneRequest', 1, true) ~= nil end, 20), 'no initialize response on the DAP socket: ' .. received)
+  check(connect_error == nil, 'could not connect to the DAP socket: ' .. tostring(connect_error))
+  check(vim.wait(10000, function() return vim.loop.fs_stat(adapter.pipe) == nil end, 20), 'the DAP socket file outlived its listener')
+  pipe:close()
+  ok('nvim-dap adapter: pipe ' .. adapter.pipe)
+  -- An nvim-dap without `pipe` (before 0.7): `nhd dap` on stdio, which uses such a socket itself.
+  package.loaded['dap.session'] = {}
+  local fallback
+  dap.adapters.nhd(function(a) fallback = a end, go)
+  check(fallback ~= nil and fallback.type == 'executable' and fallback.command == 'nhd' and fallback.args[#fallback.args] == 'dap', 'dap adapter without pipe: ' .. vim.inspect(fallback))
+  ok('nvim-dap adapter without pipe: ' .. fallback.command .. ' ' .. table.concat(fallback.args, ' '))
 
   vim.cmd('Nhd stop')
   check(vim.wait(5000, function() return not nhd.running() end, 20), 'the client did not stop')

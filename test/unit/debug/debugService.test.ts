@@ -1,4 +1,7 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, type PortForward } from '../../../protocol';
 import { DebugService } from '../../../server/debug/debugService';
@@ -24,6 +27,8 @@ afterEach(() => {
 const owner: RunClient = { id: 1, output() {}, onClose() {} };
 
 function setup(options: { whenIdle?: () => Promise<void>; forwardFails?: Error } = {}) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-'));
+  cleanups.push(() => fs.rmSync(home, { recursive: true, force: true }));
   const cluster = new ExecCluster();
   const sync = { onDidApply: (_: (e: { sessionId: string; report: SyncApplyReport }) => void) => ({ dispose() {} }) };
   const settings = { dev: devSettings() };
@@ -52,6 +57,7 @@ function setup(options: { whenIdle?: () => Promise<void>; forwardFails?: Error }
         channels.push(ide);
         return ide;
       },
+      socketDir: path.join(home, 'dap'),
     },
   });
   cleanups.push(() => service.dispose());
@@ -157,8 +163,9 @@ describe('DebugService.listen', () => {
       program.write('stdout', euro.subarray(0, 2)); // a truncated character, then the end
       setTimeout(() => program.exit(1), 10);
     };
-    const { port } = await service.listen(() => scopeOf(cluster), owner);
-    const socket = net.connect(port, '127.0.0.1');
+    const endpoint = await service.listen(() => scopeOf(cluster), owner, 'socket');
+    if (endpoint.transport !== 'socket') throw new Error(`asked for a socket, got ${JSON.stringify(endpoint)}`);
+    const socket = net.connect(endpoint.path);
     cleanups.push(() => socket.destroy());
     await until(() => channels.length === 1, 'the DAP session opened');
     const ide = channels[0]!;

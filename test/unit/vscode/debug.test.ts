@@ -80,11 +80,21 @@ describe('the nhd debug type in the editor', () => {
     expect(descriptor).toMatchObject({ command: '/ws/node_modules/.bin/nhd', args: ['dap'], options: { env: { KUBECONFIG: '/k/config', PATH: expect.stringMatching(/^\/ws\/node_modules\/\.bin:/) } } });
   });
 
-  it('uses a port the daemon opens when it serves nhd/debug/listen', async () => {
+  it('asks the daemon for a unix socket (nhd/debug/listen, transport socket) and connects to it as a named pipe', async () => {
+    methods.push('nhd/debug/listen');
+    const asked: unknown[] = [];
+    rpc.handle({ method: 'nhd/debug/listen' } as never, (params: unknown) => (asked.push(params), { transport: 'socket', path: '/run/nhd/dap/x.sock' }));
+    const descriptor = await new NhdDebugAdapterFactory(host()).createDebugAdapterDescriptor();
+    expect(asked).toEqual([{ transport: 'socket' }]);
+    expect(descriptor).toBeInstanceOf(vscode.DebugAdapterNamedPipeServer);
+    expect(descriptor).toMatchObject({ path: '/run/nhd/dap/x.sock' });
+  });
+
+  it('runs `nhd dap` when the daemon answers with a port (protocol 0.1 has no socket transport): never an unguarded port', async () => {
     methods.push('nhd/debug/listen');
     rpc.handle({ method: 'nhd/debug/listen' } as never, () => ({ host: '127.0.0.1', port: 41234 }));
     const descriptor = await new NhdDebugAdapterFactory(host()).createDebugAdapterDescriptor();
-    expect(descriptor).toBeInstanceOf(vscode.DebugAdapterServer);
-    expect(descriptor).toMatchObject({ port: 41234, host: '127.0.0.1' });
+    expect(descriptor).toBeInstanceOf(vscode.DebugAdapterExecutable);
+    expect(descriptor).toMatchObject({ args: ['dap'] });
   });
 });

@@ -65,8 +65,8 @@ export class Uri {
 export class DebugAdapterExecutable {
   constructor(readonly command: string, readonly args: string[] = [], readonly options: { env?: Record<string, string>; cwd?: string } = {}) {}
 }
-export class DebugAdapterServer {
-  constructor(readonly port: number, readonly host?: string) {}
+export class DebugAdapterNamedPipeServer {
+  constructor(readonly path: string) {}
 }
 
 export class FakeStatusBarItem {

@@ -281,8 +281,17 @@ function M._register_run_buffer(run_id, buf) run_buffers[run_id] = buf end
 function M._register_log_buffer(stream_id, entry) log_buffers[stream_id] = entry end
 function M._unregister_log_buffer(stream_id) log_buffers[stream_id] = nil end
 
---- nvim-dap: registers the `nhd` adapter (`nhd dap` on stdio) and an attach configuration for
---- Go and Python when nvim-dap is installed. Returns false without nvim-dap (no hard dependency).
+-- Whether nvim-dap has the `pipe` adapter (a unix socket; nvim-dap 0.7.0 and later).
+local function dap_has_pipe()
+  local ok, session = pcall(require, 'dap.session')
+  return ok and type(session) == 'table' and type(session.pipe) == 'function'
+end
+
+--- nvim-dap: registers the `nhd` adapter and an attach configuration for Go and Python when
+--- nvim-dap is installed. Returns false without nvim-dap (no hard dependency). The adapter asks the
+--- daemon for a unix socket of the session's own (nhd/debug/listen, transport socket: 0600, in a
+--- directory only you can reach) and connects to it as a `pipe` adapter; an nvim-dap without
+--- `pipe`, or a daemon that offers no socket, gets `nhd dap` on stdio, which uses the same socket.
 function M.setup_dap(opts)
   opts = opts or {}
   local ok, dap = pcall(require, 'dap')
@@ -292,7 +301,18 @@ function M.setup_dap(opts)
   local args = {}
   for i = 2, #cli do table.insert(args, cli[i]) end
   table.insert(args, 'dap')
-  dap.adapters.nhd = { type = 'executable', command = cli[1], args = args, options = { env = config.env } }
+  local executable = { type = 'executable', command = cli[1], args = args, options = { env = config.env } }
+  dap.adapters.nhd = function(callback)
+    if not dap_has_pipe() then return callback(executable) end
+    M.request(protocol.requests.DebugListen, { transport = 'socket' }, function(err, result)
+      if err == nil and type(result) == 'table' and result.transport == 'socket' and type(result.path) == 'string' then
+        callback({ type = 'pipe', pipe = result.path })
+      else
+        if err then notify('nhd/debug/listen failed (' .. tostring(err.message) .. '); debugging through `nhd dap` instead', vim.log.levels.WARN) end
+        callback(executable)
+      end
+    end)
+  end
   local template = {
     type = 'nhd',
     request = 'attach',

@@ -56,13 +56,13 @@ export class NhdDebugConfigurationProvider implements vscode.DebugConfigurationP
   }
 }
 
-/** The adapter of type `nhd`: the daemon's DAP, through `nhd dap` or a port it opens. */
+/** The adapter of type `nhd`: the daemon's DAP, on a unix socket it opens for the session, or through `nhd dap`. */
 export class NhdDebugAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
   constructor(private readonly host: DebugHost) {}
 
   async createDebugAdapterDescriptor(): Promise<vscode.DebugAdapterDescriptor> {
     const endpoint = await debugAdapterEndpoint(this.host.client()?.rpc, this.host.daemonMethods(), this.host.executable(), this.host.env());
-    if (endpoint.kind === 'server') return new vscode.DebugAdapterServer(endpoint.port, endpoint.host);
+    if (endpoint.kind === 'pipe') return new vscode.DebugAdapterNamedPipeServer(endpoint.path);
     return new vscode.DebugAdapterExecutable(endpoint.command, endpoint.args, { env: endpoint.env });
   }
 }
