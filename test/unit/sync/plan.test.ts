@@ -227,7 +227,7 @@ describe('makeIgnore', () => {
     ]));
 });
 
-describe('planner speed', () => {
+describe('the planner at scale (its speed is bench/planner.bench.ts)', () => {
   /** 100,000 files in 10,000 directories, the size facts/watcher-facts.md measures watchers on. */
   const tree = (mtime: (i: number) => number) => [
     ...Array.from({ length: 10_000 }, (_, i) => d(`d${Math.floor(i / 100)}/s${i}`)),
@@ -235,23 +235,13 @@ describe('planner speed', () => {
     ...Array.from({ length: 100_000 }, (_, i) => f(`d${Math.floor(i / 1_000)}/s${Math.floor(i / 10)}/f${i}`, 10, mtime(i))),
   ];
 
-  it('plans an initial sync and a two-way sync of 100,000 files in well under a second each', () => {
+  it('plans an initial sync and a two-way sync of 100,000 files: the one missing file, the newer ones to hash or push', () => {
     const local = tree((i) => (i % 100 === 0 ? 2000 : 1000));
     const remote = tree(() => 1000).filter((e) => !e.path.endsWith('f7'));
-    let started = performance.now();
     const plan = planInitialSync(local, remote);
-    const initialMs = performance.now() - started;
     expect(plan.ops.map(show)).toEqual(['write d0/s0/f7']);
     expect(plan.needHash).toHaveLength(1_000);
-    started = performance.now();
-    const twoWay = planTwoWay(local, remote, remote, { now: NOW });
-    const twoWayMs = performance.now() - started;
-    expect(twoWay.push).toHaveLength(1_001);
-    started = performance.now();
+    expect(planTwoWay(local, remote, remote, { now: NOW }).push).toHaveLength(1_001);
     expect(holdsDeletes([{ op: 'delete', path: 'd1' }], remote)).toBe(false);
-    const protectionMs = performance.now() - started;
-    console.log(`planner on 110,100 entries: initial ${initialMs.toFixed(0)} ms, two-way ${twoWayMs.toFixed(0)} ms, holdsDeletes ${protectionMs.toFixed(0)} ms`);
-    expect(initialMs).toBeLessThan(2_000);
-    expect(twoWayMs).toBeLessThan(2_000);
   });
 });
