@@ -8,8 +8,14 @@ export interface IgnoreOptions {
   filePattern?: readonly string[];
   /** What to skip; wins over filePattern, as Nocalhost lists ignores first. */
   ignoreFilePattern?: readonly string[];
-  /** The text of the root .gitignore (mode `gitIgnore`). */
+  /** The text of the root .gitignore (mode `gitIgnore`); shorthand for `gitignores: {'': text}`. */
   gitignoreText?: string;
+  /**
+   * Every .gitignore of the tree (mode `gitIgnore`), by the directory holding it ('' for the root).
+   * As in git, each applies to the paths under its directory, relative to it, and a deeper file's
+   * rule overrides a shallower one's (`!keep.log` in src/.gitignore re-includes src/keep.log).
+   */
+  gitignores?: ReadonlyMap<string, string>;
 }
 
 /** Nocalhost writes patterns relative to the local directory: `./src` is anchored (`/src`), `*.log` is not. */
@@ -45,11 +51,8 @@ function anchoredPrefix(pattern: string): string | undefined {
  * .gitignore nor ignoreFilePattern ignores it.
  */
 export function makeIgnore(options: IgnoreOptions = {}): IgnoreMatcher {
-  const skipped = ignore().add(
-    [...(options.ignoreFilePattern ?? []), ...(options.mode === 'gitIgnore' ? (options.gitignoreText ?? '').split(/\r?\n/) : [])]
-      .map(normalize)
-      .filter((p): p is string => p !== undefined),
-  );
+  const skipped = ignore().add((options.ignoreFilePattern ?? []).map(normalize).filter((p): p is string => p !== undefined));
+  const gitignored = options.mode === 'gitIgnore' ? gitignoreMatcher(options.gitignores ?? new Map([['', options.gitignoreText ?? '']])) : () => false;
   const includePatterns = options.mode === 'gitIgnore' ? [] : (options.filePattern ?? ['./']).map((p) => p.trim()).filter((p) => p !== '');
   const includesEverything = includePatterns.length === 0 || includePatterns.some((p) => EVERYTHING.has(p));
   const normalizedIncludes = includePatterns.map(normalize).filter((p): p is string => p !== undefined);
@@ -60,10 +63,54 @@ export function makeIgnore(options: IgnoreOptions = {}): IgnoreMatcher {
   return (relativePath, isDirectory) => {
     if (relativePath === '' || relativePath.startsWith('/') || relativePath.startsWith('..')) return false;
     const candidate = isDirectory ? `${relativePath}/` : relativePath;
-    if (skipped.ignores(candidate)) return true;
+    if (skipped.ignores(candidate) || gitignored(relativePath, isDirectory)) return true;
     if (includesEverything || included.ignores(candidate)) return false;
     // A directory leading to something filePattern names is kept, or what it names could never be reached.
     if (isDirectory && (someMatchAnywhere || prefixes.some((p) => p !== undefined && (p === relativePath || p.startsWith(`${relativePath}/`))))) return false;
     return true;
   };
+}
+
+/** The .gitignore files of a tree as one matcher: git's rules, the deepest file that decides wins. */
+function gitignoreMatcher(files: ReadonlyMap<string, string>): (relativePath: string, isDirectory: boolean) => boolean {
+  const levels = [...files.entries()]
+    .map(([dir, text]) => ({ dir, rules: ignore().add(text.split(/\r?\n/)) }))
+    .sort((a, b) => a.dir.split('/').length - b.dir.split('/').length || a.dir.localeCompare(b.dir));
+  return (relativePath, isDirectory) => {
+    let ignored = false;
+    for (const { dir, rules } of levels) {
+      if (dir !== '' && !relativePath.startsWith(`${dir}/`)) continue;
+      const inner = dir === '' ? relativePath : relativePath.slice(dir.length + 1);
+      const verdict = rules.test(isDirectory ? `${inner}/` : inner);
+      if (verdict.ignored) ignored = true;
+      else if (verdict.unignored) ignored = false;
+    }
+    return ignored;
+  };
+}
+
+/**
+ * The .gitignore files of a tree, by directory, read as sync would walk the tree: a directory
+ * an outer .gitignore (or ignoreFilePattern) leaves out is not entered, as git does not.
+ */
+export function readGitignores(options: Omit<IgnoreOptions, 'gitignores' | 'gitignoreText'>, fsApi: GitignoreFs): Map<string, string> {
+  const files = new Map<string, string>();
+  const walk = (dir: string): void => {
+    const text = fsApi.readText(dir === '' ? '.gitignore' : `${dir}/.gitignore`);
+    if (text !== undefined) files.set(dir, text);
+    const matcher = makeIgnore({ ...options, mode: 'gitIgnore', gitignores: files });
+    for (const name of fsApi.subdirectories(dir)) {
+      const child = dir === '' ? name : `${dir}/${name}`;
+      if (name === '.git' || matcher(child, true)) continue;
+      walk(child);
+    }
+  };
+  walk('');
+  return files;
+}
+
+/** What readGitignores reads, relative to the root (fs in the daemon, a fake in tests). */
+export interface GitignoreFs {
+  readText(relativePath: string): string | undefined;
+  subdirectories(relativeDir: string): string[];
 }

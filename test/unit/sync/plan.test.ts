@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IndexEntry, WatchEvent } from '../../../server/ports';
 import { conflictCopyName, holdsDeletes, planBatch, planInitialSync, planTwoWay, planWithHashes, type PlannedOp } from '../../../server/sync/plan';
-import { makeIgnore, type IgnoreOptions } from '../../../server/sync/ignore';
+import { makeIgnore, readGitignores, type IgnoreOptions } from '../../../server/sync/ignore';
 
 /** Index literals: a file (size, mtime, mode), a directory, a symlink. */
 const f = (path: string, size = 1, mtimeMs = 1000, mode = 0o644, hash?: string): IndexEntry => ({ path, kind: 'file', size, mtimeMs, mode, ...(hash ? { hash } : {}) });
@@ -225,6 +225,36 @@ describe('makeIgnore', () => {
       ['.idea', true, true],
       ['src/main.py', false, false],
     ]));
+
+  it('honours every .gitignore of the tree, each relative to its directory, the deepest deciding', () =>
+    check(
+      {
+        mode: 'gitIgnore',
+        gitignores: new Map([
+          ['', '*.log\nbuild/\n'],
+          ['src', '!keep.log\n/generated\n'],
+          ['src/deep', 'keep.log\n'],
+        ]),
+      },
+      [
+        ['app.log', false, true],
+        ['src/app.log', false, true],
+        ['src/keep.log', false, false],
+        ['src/deep/keep.log', false, true],
+        ['src/generated', true, true],
+        ['generated', true, false],
+        ['lib/generated', true, false],
+        ['src/build/x.js', false, true],
+        ['src/main.py', false, false],
+      ],
+    ));
+
+  it('finds the .gitignore files as sync walks: not inside what an outer one leaves out, nor in .git', () => {
+    const tree: Record<string, string[]> = { '': ['src', 'node_modules', '.git'], src: ['lib'], 'src/lib': [], node_modules: ['pkg'], 'node_modules/pkg': [], '.git': [] };
+    const texts: Record<string, string> = { '.gitignore': 'node_modules/\n', 'src/lib/.gitignore': '*.o\n', 'node_modules/pkg/.gitignore': '*\n', '.git/.gitignore': '*\n' };
+    const found = readGitignores({}, { readText: (p) => texts[p], subdirectories: (d) => tree[d] ?? [] });
+    expect([...found.keys()]).toEqual(['', 'src/lib']);
+  });
 });
 
 describe('the planner at scale (its speed is bench/planner.bench.ts)', () => {
