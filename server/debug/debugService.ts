@@ -22,6 +22,7 @@ import { RunOutputText } from '../run/runOutputText';
 import type { RunChangeListener, RunClient } from '../run/runService';
 import { ClusterTargetProvider } from './clusterTargetProvider';
 import { openDapListener, type DapListener } from './dapListener';
+import { inferDebugLanguage } from './debugLanguage';
 import { DebugProxy } from './debugProxy';
 
 /** What the debug service needs from the rest of the daemon. */
@@ -89,12 +90,14 @@ export class DebugService {
     const settings = deps.dev.settingsOf(sessionId);
     if (!settings || !session.pod) throw new NhdError(ErrorCode.NotInDevMode, `${describe(ref)} is not in dev mode held by this nhd daemon.`);
     const where = settings.source && 'file' in settings.source ? ` in ${settings.source.file}` : '';
-    const language = options.language ?? settings.dev.debug?.language;
+    const inferred = options.language ?? settings.dev.debug?.language ? undefined : inferDebugLanguage({ debugCommand: settings.dev.command.debug, image: settings.dev.image, ...(session.localDir ? { localDir: session.localDir } : {}) });
+    if (inferred) deps.log.log('info', 'dap', `debug.language not set; debugging as ${inferred.language}: ${inferred.because}`, { session: sessionId });
+    const language = options.language ?? settings.dev.debug?.language ?? inferred?.language;
     if (language !== 'go' && language !== 'python' && language !== 'node' && language !== 'java') {
       throw new NhdError(
         ErrorCode.DebugAttachInvalid,
         language === undefined
-          ? `The dev config of ${describe(ref)} has no \`debug.language\`${where}: set it (go, python, node or java), or pass "language" in the attach configuration.`
+          ? `The dev config of ${describe(ref)} has no \`debug.language\`${where}, and nhd cannot tell it (command.debug, the dev image ${settings.dev.image} and the source's build files do not say one language): set it (go, python, node or java), or pass "language" in the attach configuration.`
           : `nhd cannot debug ${language}: it debugs go and python through its DAP proxy, and hands node and java to the IDE's own debugger.`,
       );
     }

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, type PortForward } from '../../../protocol';
+import { ErrorCode, type DevSettings, type PortForward } from '../../../protocol';
 import { DebugService } from '../../../server/debug/debugService';
 import { NhdError } from '../../../server/errors';
 import { KubeApiError, nullLogger, type DapChannel, type DapMessage } from '../../../server/ports';
@@ -26,12 +26,12 @@ afterEach(() => {
 
 const owner: RunClient = { id: 1, output() {}, onClose() {} };
 
-function setup(options: { whenIdle?: () => Promise<void>; forwardFails?: Error } = {}) {
+function setup(options: { whenIdle?: () => Promise<void>; forwardFails?: Error; settings?: { dev: DevSettings } } = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nhd-'));
   cleanups.push(() => fs.rmSync(home, { recursive: true, force: true }));
   const cluster = new ExecCluster();
   const sync = { onDidApply: (_: (e: { sessionId: string; report: SyncApplyReport }) => void) => ({ dispose() {} }) };
-  const settings = { dev: devSettings() };
+  const settings = options.settings ?? { dev: devSettings() };
   const runs = new RunService({ log: nullLogger, sync, sessions: () => [readySession()], settingsOf: () => settings, onChange() {}, graceMs: 50 });
   cleanups.push(() => runs.dispose());
   const forwards: string[] = [];
@@ -94,6 +94,15 @@ class FakeIde implements DapChannel {
 }
 
 describe('DebugService.prepare', () => {
+  it('debugs a config without debug.language in the language its dev image or command.debug says, and asks when nothing says', async () => {
+    const withoutLanguage = (image: string, debug = ['./debug.sh']) => ({ dev: { ...devSettings({ debug: { remoteDebugPort: 2345 }, command: { debug } }), image } as DevSettings });
+    expect(await setup({ settings: withoutLanguage('nocalhost-docker.pkg.coding.net/nocalhost/dev-images/golang:latest') }).prepare()).toMatchObject({ language: 'go', dap: true });
+    expect(await setup({ settings: withoutLanguage('ubuntu:24.04', ['dlv', 'debug']) }).prepare()).toMatchObject({ language: 'go' });
+    await expect(setup({ settings: withoutLanguage('ubuntu:24.04') }).prepare()).rejects.toThrow(
+      /has no `debug\.language`, and nhd cannot tell it \(command\.debug, the dev image ubuntu:24\.04 and the source's build files do not say one language\): set it/,
+    );
+  });
+
   it('starts command.debug as a debug run when no debugger listens, and forwards its port', async () => {
     const { cluster, prepare, forwards } = setup();
     const result = await prepare();
