@@ -1,5 +1,6 @@
 import { RequestType } from 'vscode-jsonrpc';
 import type { WorkDoneParams } from './types';
+import type { PortForward } from './portForward';
 import type { ClusterScope } from './workloads';
 
 /** Parameters of `nhd/app/install`. */
@@ -26,12 +27,16 @@ export interface AppInstallResult {
   namespace: string;
   /** Objects applied, in order. */
   objects: AppObject[];
+  /** The dev config's `install.portForward` forwards, now held by the daemon (stopped by `nhd/app/uninstall`). */
+  portForwards: PortForward[];
+  /** What did not work but did not stop the install (a local port already taken). */
+  warnings?: string[];
 }
 
 /**
  * Installs an application from a manifest directory with server-side apply (field manager `nhd`),
- * labelling each object `nhd.dev/app=<name>`, then waits for its workloads. Re-running updates it.
- *
+ * labelling each object `nhd.dev/app=<name>`, then waits for its workloads and starts the dev
+ * config's `install.portForward` forwards (the config found from `dir` upwards). Re-running updates it.
  */
 export namespace AppInstallRequest {
   export const method = 'nhd/app/install' as const;

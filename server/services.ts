@@ -88,10 +88,10 @@ export function createServices(ports: ServicePorts): Services {
   const emit = (event: ServiceEvent) => events.emit('event', event);
 
   const workloads = new WorkloadsService();
-  const apps = new AppService();
   const logs = new LogsService();
   const terminals = new TerminalService(log);
   const portForwards = new PortForwardService(log, (list) => emit({ kind: 'portForwardsChanged', portForwards: list }));
+  const apps = new AppService({ env: ports.env, portForwards });
   const sync = new SyncService({ log, ...(ports.fileSync ?? WITHOUT_FILE_SYNC), onChange: (status) => emit({ kind: 'syncChanged', status }), now });
   const dev = new DevModeService({
     log,

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ErrorCode, type AppInstallParams, type AppInstallResult, type AppObject, type AppUninstallResult } from '../../protocol';
-import { CancelledError, NhdError } from '../errors';
+import { ErrorCode, type AppInstallParams, type AppInstallResult, type AppObject, type AppUninstallResult, type PortForward, type WorkloadRef } from '../../protocol';
+import { findDevConfigFile, loadDevConfigFile } from '../config';
+import { CancelledError, NhdError, messageOf } from '../errors';
 import { kubeCallAsync, type Scope } from '../kubeScope';
 import type { KubeObject } from '../ports';
 import type { Progress } from '../rpc/progress';
@@ -68,7 +69,18 @@ export function readManifests(dir: string): KubeObject[] {
   return objects;
 }
 
+/** What the app service needs besides the cluster: the environment configs render with, and the daemon's port-forwards. */
+export interface AppDeps {
+  env: Readonly<Record<string, string | undefined>>;
+  portForwards: {
+    startFromConfig(scope: Scope, ref: WorkloadRef, pairs: string[]): Promise<PortForward[]>;
+    stopFor(scope: { context: string; namespace: string }, ref: WorkloadRef): void;
+  };
+}
+
 export class AppService {
+  constructor(private readonly deps: AppDeps) {}
+
   async install(scope: Scope, params: AppInstallParams, progress: Progress, signal: AbortSignal): Promise<AppInstallResult> {
     const name = params.name ?? path.basename(path.resolve(params.dir));
     const objects = readManifests(params.dir);
@@ -87,8 +99,31 @@ export class AppService {
     }
     await this.writeRecord(scope, name, applied);
     if (params.wait ?? true) await this.waitAvailable(scope, objects, (params.timeoutSeconds ?? 300) * 1000, progress, signal);
+    const { portForwards, warnings } = await this.startInstallForwards(scope, params.dir, applied, progress);
     progress.done(`${name} installed`);
-    return { name, namespace: scope.namespace, objects: applied };
+    return { name, namespace: scope.namespace, objects: applied, portForwards, ...(warnings.length > 0 ? { warnings } : {}) };
+  }
+
+  /**
+   * Nocalhost's `install.portForward`: the forwards the dev config (found from the manifest
+   * directory upwards, as dev start finds it) lists for the app's workloads, held by the daemon
+   * until `nhd app uninstall`, `nhd port-forward --stop` or the daemon's end. A port that cannot be
+   * forwarded (taken) is a warning: the app is installed all the same.
+   */
+  private async startInstallForwards(scope: Scope, dir: string, applied: AppObject[], progress: Progress): Promise<{ portForwards: PortForward[]; warnings: string[] }> {
+    const file = findDevConfigFile(dir);
+    const portForwards: PortForward[] = [];
+    const warnings: string[] = [];
+    if (!file) return { portForwards, warnings };
+    for (const { ref, pairs } of installForwards(loadDevConfigFile(file, this.deps.env).services, applied)) {
+      progress.report(`forwarding ${pairs.join(', ')} to ${ref.kind}/${ref.name}`);
+      try {
+        portForwards.push(...(await this.deps.portForwards.startFromConfig(scope, ref, pairs)));
+      } catch (error) {
+        warnings.push(`install.portForward ${pairs.join(', ')} of ${ref.kind}/${ref.name} did not start: ${messageOf(error)}`);
+      }
+    }
+    return { portForwards, warnings };
   }
 
   async uninstall(scope: Scope, name: string, progress: Progress): Promise<AppUninstallResult> {
@@ -102,6 +137,10 @@ export class AppService {
       await kubeCallAsync(() => scope.cluster.delete(scope.context, object.namespace ?? '', object, object.name, { propagation: 'Background' }));
     }
     await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, CONFIG_MAP, recordName(name)));
+    for (const object of objects) {
+      const kind = WORKLOAD_KINDS_BY_KIND[object.kind];
+      if (kind) this.deps.portForwards.stopFor(scope, { kind, name: object.name });
+    }
     progress.done();
     return { objects };
   }
@@ -163,4 +202,25 @@ export function isAvailable(object: KubeObject): boolean {
     default:
       return (status.availableReplicas ?? 0) >= (object.spec?.replicas ?? 1) && (status.updatedReplicas ?? 0) >= (object.spec?.replicas ?? 1);
   }
+}
+
+const WORKLOAD_KINDS_BY_KIND: Record<string, WorkloadRef['kind']> = {
+  Deployment: 'deployment',
+  StatefulSet: 'statefulset',
+  DaemonSet: 'daemonset',
+  Job: 'job',
+  CronJob: 'cronjob',
+  Pod: 'pod',
+};
+
+/** The install.portForward pairs of the config's services that are workloads of this app. */
+export function installForwards(
+  services: readonly { name: string; serviceType: WorkloadRef['kind']; containers: readonly { install?: { portForward: string[] } }[] }[],
+  applied: readonly AppObject[],
+): { ref: WorkloadRef; pairs: string[] }[] {
+  return services.flatMap((service) => {
+    const pairs = service.containers.flatMap((c) => c.install?.portForward ?? []);
+    const installed = applied.some((o) => WORKLOAD_KINDS_BY_KIND[o.kind] === service.serviceType && o.name === service.name);
+    return pairs.length > 0 && installed ? [{ ref: { kind: service.serviceType, name: service.name }, pairs }] : [];
+  });
 }

@@ -43,6 +43,10 @@ describe('bookinfo-lite', () => {
       expect(d.status.availableReplicas).toBe(d.spec.replicas);
       expect(d.metadata.labels['nhd.dev/app']).toBe('bookinfo');
     }
+    // The config's install.portForward: productpage on 127.0.0.1:39080, held by the daemon.
+    expect(installed.portForwards).toEqual([expect.objectContaining({ kind: 'deployment', name: 'productpage', localPort: 39080, remotePort: 9080 })]);
+    expect(installed.warnings).toBeUndefined();
+    expect(await get(39080)).toMatch(/productpage|Book/i);
     const ls = await cli.run(['ls', '-n', ns.name]);
     expect(ls.stdout).toMatch(/^KIND\/NAME\s+READY\s+DEV\n/);
     expect(ls.stdout).toMatch(/deployment\/authors\s+1\/1\s+-\n/);
@@ -113,6 +117,8 @@ spec:
     const result = await cli.run(['app', 'uninstall', 'bookinfo', '-n', ns.name]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Uninstalled bookinfo: \d+ objects deleted\n$/);
+    // Its install.portForward went with it.
+    expect(JSON.parse((await cli.run(['port-forward', '--list', '--json'])).stdout).portForwards).not.toContainEqual(expect.objectContaining({ name: 'productpage', localPort: 39080 }));
     expect(kubectlJson(['get', 'deployments,services', '-n', ns.name, '-l', 'nhd.dev/app=bookinfo']).items).toEqual([]);
     const again = await cli.run(['app', 'uninstall', 'bookinfo', '-n', ns.name]);
     expect(again.code).toBe(1);

@@ -18,7 +18,11 @@ export async function appCommand(args: string[]): Promise<number> {
         progressPrinter(),
       );
       if (values.json) printJson(result);
-      else process.stdout.write(`Installed ${result.name} in namespace ${result.namespace}: ${result.objects.map((o) => `${o.kind}/${o.name}`).join(', ')}\n`);
+      else {
+        process.stdout.write(`Installed ${result.name} in namespace ${result.namespace}: ${result.objects.map((o) => `${o.kind}/${o.name}`).join(', ')}\n`);
+        for (const f of result.portForwards) process.stdout.write(`Forwarding ${f.address}:${f.localPort} -> ${f.kind}/${f.name}:${f.remotePort} (install.portForward; \`nhd app uninstall ${result.name}\` stops it)\n`);
+      }
+      for (const warning of result.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
       return 0;
     }
     if (sub === 'uninstall') {
