@@ -63,11 +63,13 @@ describe('bookinfo-lite', () => {
     expect(exec.stdout).toMatch(/^\/home\/nocalhost-dev\ngo version go1\.\d+/);
 
     const forwards = JSON.parse((await cli.run(['port-forward', '--list', '--json'])).stdout).portForwards;
-    expect(forwards).toEqual([expect.objectContaining({ kind: 'deployment', name: 'authors', localPort: 39081, remotePort: 9080 })]);
+    // The dev config's portForward of authors, beside the install.portForward of productpage.
+    const installForward = expect.objectContaining({ kind: 'deployment', name: 'productpage', localPort: 39080, remotePort: 9080 });
+    expect(forwards).toEqual([installForward, expect.objectContaining({ kind: 'deployment', name: 'authors', localPort: 39081, remotePort: 9080 })]);
 
     const end = await cli.run(['dev', 'end', 'deployment/authors', '-n', ns.name]);
     expect(end.code).toBe(0);
-    expect(JSON.parse((await cli.run(['port-forward', '--list', '--json'])).stdout).portForwards).toEqual([]);
+    expect(JSON.parse((await cli.run(['port-forward', '--list', '--json'])).stdout).portForwards).toEqual([installForward]);
     // The original authors serves again, through productpage.
     const forward = await cli.run(['port-forward', 'deployment/productpage', '0:9080', '-n', ns.name, '--json']);
     const port = JSON.parse(forward.stdout).localPort;
