@@ -1,5 +1,5 @@
 import type { WorkloadKind } from '../protocol';
-import { DEV_POD_LABEL, cronDevJobName } from './devMode/annotations';
+import { DEV_POD_LABEL, runnerName } from './devMode/annotations';
 import type { KubeObject } from './ports';
 import { kubeCallAsync, type Scope } from './kubeScope';
 
@@ -21,7 +21,7 @@ export function podSelector(kind: WorkloadKind, workload: KubeObject): string | 
     case 'cronjob': {
       // In dev mode, the Job nhd started from the dev template; else the newest Job's pods.
       const inDev = workload.metadata.annotations?.['nhd.dev/owner'] !== undefined;
-      return inDev ? `batch.kubernetes.io/job-name=${cronDevJobName(workload.metadata.name)}` : labels(workload.spec?.jobTemplate?.spec?.template?.metadata?.labels);
+      return inDev ? `batch.kubernetes.io/job-name=${runnerName(workload.metadata.name)}` : labels(workload.spec?.jobTemplate?.spec?.template?.metadata?.labels);
     }
     case 'pod':
       return undefined;

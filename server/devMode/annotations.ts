@@ -29,10 +29,22 @@ export function backupConfigMapName(kind: string, name: string): string {
   return `nhd-backup-${kind}-${name}`.slice(0, 253);
 }
 
-/** The one-off Job nhd runs from a CronJob's dev template. */
-export function cronDevJobName(name: string): string {
+/**
+ * The runner: the object nhd creates to run the dev pod of a workload that cannot run it itself
+ * (a CronJob's one-off Job, a DaemonSet's one-replica Deployment).
+ */
+export function runnerName(name: string): string {
   return `${name}-nhd-dev`.slice(0, 63);
 }
+
+/** On a runner: it is part of its workload's dev mode, not a workload of its own (lists skip it). */
+export const RUNNER_LABEL = 'nhd.dev/runner';
+
+/**
+ * In a DaemonSet's template during dev mode: a node selector no node has, so that the DaemonSet
+ * runs no pod anywhere while its runner runs the one dev pod.
+ */
+export const NO_NODE_SELECTOR = { 'nhd.dev/dev-pod-runs-elsewhere': 'true' } as const;
 
 /** The original state a dev end restores. */
 export interface Backup {

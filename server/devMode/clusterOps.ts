@@ -4,14 +4,14 @@ import { NhdError, sleep } from '../errors';
 import { describe, getWorkload, kubeCallAsync, toNhdError, type Scope } from '../kubeScope';
 import type { KubeObject } from '../ports';
 import { devPodSelector, podSelector } from '../workloadPods';
-import { ANNOTATION, DEV_POD_LABEL, backupConfigMapName, readJsonAnnotation, readOwner } from './annotations';
+import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, backupConfigMapName, readJsonAnnotation, readOwner, runnerName } from './annotations';
 import { KINDS } from './kinds';
 import { freshCopy } from './plan';
 
 /**
  * The cluster operations dev mode is made of, each one call or one small loop against the
  * `Cluster` port: the owner-locked PUT, the backup ConfigMap of recreated kinds, delete-and-wait,
- * the CronJob's dev Job, StatefulSet pods, persistent volume claims and HPAs. They decide nothing
+ * the runners of CronJobs and DaemonSets, StatefulSet pods, persistent volume claims and HPAs. They decide nothing
  * about the order; the steps (devSteps.ts, replaceMode.ts) do.
  */
 
@@ -96,17 +96,27 @@ export async function deleteAndWait(scope: Scope, ref: WorkloadRef, now: () => n
   }
 }
 
-/** Runs a CronJob's dev template now, as a Job of its own (replacing one left by an earlier start). */
-export async function createCronDevJob(scope: Scope, job: KubeObject): Promise<void> {
+/**
+ * Puts a runner (plan.ts `runnerOf`) in place: one of this plan (the same dev hash) stays, so a
+ * repeated start keeps its pod; one of an earlier plan is deleted first (a Job's template is
+ * immutable, and a name is free only once the old object is gone).
+ */
+export async function putRunner(scope: Scope, runner: KubeObject): Promise<void> {
   const { cluster, context, namespace } = scope;
-  const name = job.metadata.name;
-  if (await kubeCallAsync(() => cluster.get(context, namespace, KINDS.job.type, name))) await deleteCronDevJob(scope, name);
-  for (let i = 0; i < 100 && (await cluster.get(context, namespace, KINDS.job.type, name)); i++) await sleep(100);
-  await kubeCallAsync(() => cluster.create(context, job));
+  const type = { apiVersion: runner.apiVersion, kind: runner.kind };
+  const name = runner.metadata.name;
+  const hash = (o: KubeObject | undefined) => o?.spec?.template?.metadata?.annotations?.[DEV_HASH_ANNOTATION];
+  const existing = await kubeCallAsync(() => cluster.get(context, namespace, type, name));
+  if (existing && hash(existing) === hash(runner)) return;
+  if (existing) await kubeCallAsync(() => cluster.delete(context, namespace, type, name, { propagation: 'Background' }));
+  for (let i = 0; i < 100 && existing && (await kubeCallAsync(() => cluster.get(context, namespace, type, name))); i++) await sleep(100);
+  await kubeCallAsync(() => cluster.create(context, runner));
 }
 
-export async function deleteCronDevJob(scope: Scope, name: string): Promise<void> {
-  await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, KINDS.job.type, name, { propagation: 'Background' }));
+/** Deletes the runner of a workload, if its kind has one (none there is fine: a start may have died before creating it). */
+export async function deleteRunner(scope: Scope, ref: WorkloadRef): Promise<void> {
+  const type = KINDS[ref.kind].runner;
+  if (type) await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, type, runnerName(ref.name), { propagation: 'Background' }));
 }
 
 /** A StatefulSet rolls a pod only when it is ready; a crashed one would block. Replace them. */

@@ -4,7 +4,8 @@ import type { KubeObject, ResourceType } from '../ports';
 /**
  * The six workload kinds and how dev mode treats each. Deployments, StatefulSets, DaemonSets and
  * CronJobs are edited in place; a Job's pod template and most of a Pod's spec are immutable, so
- * those are deleted and created again (with a crash-safe backup in a ConfigMap first).
+ * those are deleted and created again (with a crash-safe backup in a ConfigMap first). A CronJob
+ * and a DaemonSet do not run the dev pod themselves: a runner of the `runner` type does.
  */
 export interface KindInfo {
   kind: WorkloadKind;
@@ -13,13 +14,15 @@ export interface KindInfo {
   strategy: 'replace' | 'recreate';
   /** Whether `spec.replicas` exists (and is held at 1 in dev mode). */
   scalable: boolean;
+  /** What runs the dev pod when the workload does not (plan.ts `runnerOf`). */
+  runner?: ResourceType;
 }
 
 export const KINDS: Record<WorkloadKind, KindInfo> = {
   deployment: { kind: 'deployment', type: { apiVersion: 'apps/v1', kind: 'Deployment' }, strategy: 'replace', scalable: true },
   statefulset: { kind: 'statefulset', type: { apiVersion: 'apps/v1', kind: 'StatefulSet' }, strategy: 'replace', scalable: true },
-  daemonset: { kind: 'daemonset', type: { apiVersion: 'apps/v1', kind: 'DaemonSet' }, strategy: 'replace', scalable: false },
-  cronjob: { kind: 'cronjob', type: { apiVersion: 'batch/v1', kind: 'CronJob' }, strategy: 'replace', scalable: false },
+  daemonset: { kind: 'daemonset', type: { apiVersion: 'apps/v1', kind: 'DaemonSet' }, strategy: 'replace', scalable: false, runner: { apiVersion: 'apps/v1', kind: 'Deployment' } },
+  cronjob: { kind: 'cronjob', type: { apiVersion: 'batch/v1', kind: 'CronJob' }, strategy: 'replace', scalable: false, runner: { apiVersion: 'batch/v1', kind: 'Job' } },
   job: { kind: 'job', type: { apiVersion: 'batch/v1', kind: 'Job' }, strategy: 'recreate', scalable: false },
   pod: { kind: 'pod', type: { apiVersion: 'v1', kind: 'Pod' }, strategy: 'recreate', scalable: false },
 };

@@ -2,7 +2,7 @@ import { ErrorCode, type DevOwner, type DevSettings, type WorkloadKind } from '.
 import { NhdError } from '../errors';
 import type { KubeObject } from '../ports';
 import { createHash } from 'node:crypto';
-import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, cronDevJobName, withoutNhdAnnotations, type Backup, type DevInfo } from './annotations';
+import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, NO_NODE_SELECTOR, RUNNER_LABEL, runnerName, withoutNhdAnnotations, type Backup, type DevInfo } from './annotations';
 import { KINDS, podTemplate, type Container, type PodSpec } from './kinds';
 import { applyPatchesLocally, parsePatches, type DevPatch } from './patches';
 
@@ -48,8 +48,11 @@ export interface DevStartPlan {
   backup: Backup;
   /** The workload in dev mode: to PUT (replace kinds) or to create (recreate kinds). */
   devObject: KubeObject;
-  /** For a CronJob: the Job that runs the dev template now. */
-  cronDevJob?: KubeObject;
+  /**
+   * The runner of the dev pod, for a workload that cannot run it itself: a CronJob's Job that runs
+   * the dev template now, a DaemonSet's one-replica Deployment (one dev pod, not one per node).
+   */
+  runner?: KubeObject;
   /**
    * `dev.patches` for the API server to apply after devObject is in place (kinds edited in place;
    * a recreated kind's devObject has them applied already).
@@ -117,12 +120,16 @@ export function planDevStart(input: DevStartInput): DevStartPlan {
     case 'job':
       devJobSpec(devObject.spec);
       break;
-    case 'cronjob': {
+    case 'cronjob':
       devObject.spec.suspend = true;
-      const plan: DevStartPlan = { container, devHash, backup, devObject, cronDevJob: cronJobRun(devObject), patches: serverPatches };
-      return plan;
+      return { container, devHash, backup, devObject, runner: runnerOf(kind, devObject)!, patches: serverPatches };
+    case 'daemonset': {
+      // As Nocalhost does: a DaemonSet would run a dev pod per node with one synced; it runs none,
+      // and a Deployment of its dev template runs the one dev pod.
+      const spec = podTemplate(kind, devObject)!.spec;
+      spec['nodeSelector'] = { ...(spec['nodeSelector'] as Record<string, string> | undefined), ...NO_NODE_SELECTOR };
+      return { container, devHash, backup, devObject, runner: runnerOf(kind, devObject)!, patches: serverPatches };
     }
-    case 'daemonset':
     case 'pod':
       break;
   }
@@ -190,25 +197,45 @@ function devJobSpec(spec: Record<string, unknown>): void {
   spec['suspend'] = false;
 }
 
-/** The Job that runs a CronJob's (dev) job template now. */
-export function cronJobRun(cronJob: KubeObject): KubeObject {
-  const jobTemplate = cronJob.spec.jobTemplate;
-  const spec = clone(jobTemplate.spec);
-  devJobSpec(spec);
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: {
-      name: cronDevJobName(cronJob.metadata.name),
-      namespace: cronJob.metadata.namespace!,
-      labels: { ...jobTemplate.metadata?.labels },
-      annotations: { [ANNOTATION.owner]: cronJob.metadata.annotations![ANNOTATION.owner]! },
-      ownerReferences: cronJob.metadata.uid
-        ? [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata.name, uid: cronJob.metadata.uid, controller: false }]
-        : [],
-    },
-    spec,
-  };
+/**
+ * The runner of a CronJob (a Job of its dev job template) or a DaemonSet (a one-replica
+ * Deployment of its dev pod template) in dev mode, built from the workload as it is in the
+ * cluster (dev.patches included). Undefined for the kinds that run their dev pod themselves.
+ */
+export function runnerOf(kind: WorkloadKind, workload: KubeObject): KubeObject | undefined {
+  const { name, namespace, uid, annotations } = workload.metadata;
+  const metadata = (labels: Record<string, string> | undefined) => ({
+    name: runnerName(name),
+    namespace: namespace!,
+    labels: { ...labels, [RUNNER_LABEL]: 'true' },
+    annotations: { [ANNOTATION.owner]: annotations![ANNOTATION.owner]! },
+    // Deleting the workload takes its runner with it; not a controller, which would adopt pods.
+    ownerReferences: uid ? [{ apiVersion: workload.apiVersion, kind: workload.kind, name, uid, controller: false }] : [],
+  });
+  switch (kind) {
+    case 'cronjob': {
+      const jobTemplate = workload.spec.jobTemplate;
+      const spec = clone(jobTemplate.spec);
+      devJobSpec(spec);
+      return { apiVersion: 'batch/v1', kind: 'Job', metadata: metadata(jobTemplate.metadata?.labels), spec };
+    }
+    case 'daemonset': {
+      const template = clone(workload.spec.template);
+      const nodeSelector: Record<string, string> = template.spec.nodeSelector ?? {};
+      for (const key of Object.keys(NO_NODE_SELECTOR)) delete nodeSelector[key];
+      if (Object.keys(nodeSelector).length === 0) delete template.spec.nodeSelector;
+      const selector = clone(workload.spec.selector);
+      selector.matchLabels = { ...selector.matchLabels, [DEV_POD_LABEL]: 'true' };
+      return {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: metadata(workload.metadata.labels),
+        spec: { replicas: 1, selector, strategy: { type: 'Recreate' }, template, ...(workload.spec.minReadySeconds ? { minReadySeconds: workload.spec.minReadySeconds } : {}) },
+      };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /**

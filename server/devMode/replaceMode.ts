@@ -3,15 +3,15 @@ import { NhdError, messageOf } from '../errors';
 import { describe, getWorkload, kubeCallAsync, type Scope } from '../kubeScope';
 import type { KubeObject } from '../ports';
 import { devPodSelector } from '../workloadPods';
-import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, cronDevJobName, readOwner } from './annotations';
+import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, readOwner } from './annotations';
 import {
-  createCronDevJob,
   deleteAndWait,
-  deleteCronDevJob,
   deleteDevPods,
   deleteNonDevPods,
   deleteRecreateBackup,
+  deleteRunner,
   holdHpas,
+  putRunner,
   readRecreateBackup,
   releaseHpas,
   replaceWithLock,
@@ -19,7 +19,7 @@ import {
 } from './clusterOps';
 import { KINDS, podTemplate, type KindInfo } from './kinds';
 import { ownedByOther } from './ownership';
-import { cronJobRun, originalOf, planDevEnd, planDevStart } from './plan';
+import { originalOf, planDevEnd, planDevStart, runnerOf } from './plan';
 import type { DevPatch } from './patches';
 import type { Report, Step } from './steps';
 import { need, notInDevMode, type DevModeStrategy, type EndRun, type EndState, type StartRun, type StartState } from './strategy';
@@ -95,8 +95,8 @@ const inPlace: KindStrategy = {
     }
     const workload = need(run.workload, 'workload');
     if (params.kind === 'statefulset') await deleteNonDevPods(scope, params, workload);
-    // A CronJob's dev Job runs its job template as patched.
-    if (plan.cronDevJob) await createCronDevJob(scope, plan.patches.length > 0 ? cronJobRun(workload) : plan.cronDevJob);
+    // A CronJob's dev Job, a DaemonSet's dev Deployment: from the template as patched.
+    if (plan.runner) await putRunner(scope, plan.patches.length > 0 ? runnerOf(params.kind, workload)! : plan.runner);
   },
 
   async restore(run, restored, report) {
@@ -108,7 +108,7 @@ const inPlace: KindStrategy = {
       w.metadata.annotations = restored.metadata.annotations ?? {};
     });
     if (params.kind === 'statefulset') await deleteDevPods(scope, params, current);
-    if (params.kind === 'cronjob') await deleteCronDevJob(scope, cronDevJobName(params.name));
+    await deleteRunner(scope, params);
   },
 };
 

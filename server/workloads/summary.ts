@@ -1,5 +1,5 @@
 import type { WorkloadKind, WorkloadSummary } from '../../protocol';
-import { readOwner } from '../devMode/annotations';
+import { RUNNER_LABEL, readOwner } from '../devMode/annotations';
 import { podTemplate } from '../devMode/kinds';
 import { SIDECAR_NAME } from '../devMode/plan';
 import type { KubeObject } from '../ports';
@@ -7,10 +7,12 @@ import { isPodReady } from '../workloadPods';
 
 /**
  * A workload as `nhd ls` shows it (pure). Pods and Jobs that a controller owns are not
- * workloads of their own here: their Deployment, StatefulSet, DaemonSet or CronJob is.
+ * workloads of their own here: their Deployment, StatefulSet, DaemonSet or CronJob is; nor is the
+ * runner of a workload's dev pod (a CronJob's dev Job, a DaemonSet's dev Deployment).
  */
 export function summarize(kind: WorkloadKind, object: KubeObject): WorkloadSummary | undefined {
   if ((kind === 'pod' || kind === 'job') && (object.metadata.ownerReferences ?? []).some((r) => r.controller)) return undefined;
+  if (object.metadata.labels?.[RUNNER_LABEL] === 'true') return undefined;
   const spec = object.spec ?? {};
   const status = object.status ?? {};
   let ready: string;

@@ -140,6 +140,23 @@ describe.each(Object.keys(MANIFESTS))('dev mode of a %s', (kind) => {
   });
 });
 
+describe('a DaemonSet in dev mode', () => {
+  it('runs no pod of its own; one dev pod runs in its runner Deployment, which nhd ls does not list; dev end brings its pods back', async () => {
+    const start = await alice.run(['dev', 'start', 'daemonset/ds', '-n', ns.name, '--image', DEV_IMAGE, '--json']);
+    expect(start.stderr).not.toMatch(/^nhd: /m);
+    const pod = kubectlJson(['get', 'pod', JSON.parse(start.stdout).pod, '-n', ns.name]);
+    expect(pod.metadata.ownerReferences.map((r: any) => [r.kind, r.name])).toEqual([['ReplicaSet', expect.stringMatching(/^ds-nhd-dev-/)]]);
+    await until(() => kubectlJson(['get', 'daemonset', 'ds', '-n', ns.name]).status.desiredNumberScheduled === 0, 'the DaemonSet wants no pod', 30_000);
+    await until(() => devPods('ds').length === 1 && kubectlJson(['get', 'pods', '-n', ns.name, '-l', 'app=ds']).items.filter((p: any) => !p.metadata.deletionTimestamp).length === 1, 'only the dev pod runs', 60_000);
+    const listed = JSON.parse((await alice.run(['ls', '-n', ns.name, '--json'])).stdout).workloads.map((w: any) => `${w.kind}/${w.name}`);
+    expect(listed).toContain('daemonset/ds');
+    expect(listed).not.toContain('deployment/ds-nhd-dev');
+    expect((await alice.run(['dev', 'end', 'daemonset/ds', '-n', ns.name])).code).toBe(0);
+    expect(kubectl(['get', 'deployments', '-n', ns.name, '-o', 'name'])).not.toMatch(/ds-nhd-dev/);
+    waitRollout(ns.name, 'daemonset', 'ds');
+  });
+});
+
 describe('ownership and idempotence', () => {
   it('refuses a second owner by name and time, and --force takes over', async () => {
     expect((await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE])).code).toBe(0);

@@ -78,6 +78,10 @@ interface Watcher {
 
 const POD: ResourceType = { apiVersion: 'v1', kind: 'Pod' };
 const CONTROLLED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']);
+
+/** The fake's one node, for a DaemonSet's node selector. */
+const NODE_LABELS: Record<string, string> = { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': 'fake-node' };
+const fitsTheNode = (spec: { nodeSelector?: Record<string, string> } | undefined) => Object.entries(spec?.nodeSelector ?? {}).every(([k, v]) => NODE_LABELS[k] === v);
 const TEMPLATE_HASH_LABEL = 'fake.nhd/template-hash';
 
 export class FakeCluster implements Cluster {
@@ -318,7 +322,7 @@ export class FakeCluster implements Cluster {
     const template = workload.spec?.template;
     if (!template) return;
     const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
-    const wanted = workload.kind === 'Job' ? (workload.spec.suspend ? 0 : (workload.spec.parallelism ?? 1)) : workload.kind === 'DaemonSet' ? 1 : (workload.spec.replicas ?? 1);
+    const wanted = workload.kind === 'Job' ? (workload.spec.suspend ? 0 : (workload.spec.parallelism ?? 1)) : workload.kind === 'DaemonSet' ? (fitsTheNode(template.spec) ? 1 : 0) : (workload.spec.replicas ?? 1);
     const pods = this.ownedPods(workload);
     for (const pod of pods) {
       if (pod.metadata.labels?.[TEMPLATE_HASH_LABEL] !== hash) this.remove(keyOf('Pod', pod.metadata.namespace!, pod.metadata.name), true);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DevOwner, DevSettings } from '../../protocol';
 import { defaultDevConfig } from '../../server/config';
-import { ANNOTATION, DEV_POD_LABEL } from '../../server/devMode/annotations';
+import { ANNOTATION, DEV_POD_LABEL, NO_NODE_SELECTOR, RUNNER_LABEL } from '../../server/devMode/annotations';
 import { KEEP_ALIVE, SIDECAR_NAME, SOURCE_VOLUME, freshCopy, originalOf, planDevEnd, planDevStart } from '../../server/devMode/plan';
 import { assessDevPod } from '../../server/devMode/podStatus';
 import type { KubeObject } from '../../server/ports';
@@ -153,9 +153,31 @@ describe('planDevStart', () => {
     };
     const plan = start('cronjob', cron);
     expect(plan.devObject.spec.suspend).toBe(true);
-    expect(plan.cronDevJob).toMatchObject({ kind: 'Job', metadata: { name: 'c-nhd-dev', labels: { j: '1' }, ownerReferences: [{ kind: 'CronJob', uid: 'cu' }] }, spec: { parallelism: 1, completions: 1 } });
-    expect(plan.cronDevJob!.spec.activeDeadlineSeconds).toBeUndefined();
-    expect(plan.cronDevJob!.spec.template.spec.containers[0].image).toBe('dev:1');
+    expect(plan.runner).toMatchObject({ kind: 'Job', metadata: { name: 'c-nhd-dev', labels: { j: '1' }, ownerReferences: [{ kind: 'CronJob', uid: 'cu' }] }, spec: { parallelism: 1, completions: 1 } });
+    expect(plan.runner!.spec.activeDeadlineSeconds).toBeUndefined();
+    expect(plan.runner!.spec.template.spec.containers[0].image).toBe('dev:1');
+  });
+
+  it('runs no DaemonSet pod on any node, and one dev pod in a Deployment it owns', () => {
+    const ds: KubeObject = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'd', namespace: 'ns', uid: 'du', labels: { tier: 'node' } },
+      spec: { selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { ...podSpec(), nodeSelector: { 'kubernetes.io/os': 'linux' } } } },
+    };
+    const plan = start('daemonset', ds);
+    expect(plan.devObject.spec.template.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', ...NO_NODE_SELECTOR });
+    const runner = plan.runner!;
+    expect(runner).toMatchObject({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'd-nhd-dev', namespace: 'ns', labels: { tier: 'node', [RUNNER_LABEL]: 'true' }, ownerReferences: [{ kind: 'DaemonSet', name: 'd', uid: 'du', controller: false }] },
+      spec: { replicas: 1, strategy: { type: 'Recreate' }, selector: { matchLabels: { app: 'd', [DEV_POD_LABEL]: 'true' } } },
+    });
+    // The runner's pods are the dev pods: the dev template, on any node the original could use.
+    expect(runner.spec.template.metadata).toEqual(plan.devObject.spec.template.metadata);
+    expect(runner.spec.template.spec).toEqual({ ...plan.devObject.spec.template.spec, nodeSelector: { 'kubernetes.io/os': 'linux' } });
+    expect(runner.spec.template.spec.containers[0].image).toBe('dev:1');
   });
 });
 

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, type WorkloadKind } from '../../../protocol';
-import { ANNOTATION, DEV_POD_LABEL, backupConfigMapName, cronDevJobName } from '../../../server/devMode/annotations';
+import { ANNOTATION, DEV_POD_LABEL, RUNNER_LABEL, backupConfigMapName, runnerName } from '../../../server/devMode/annotations';
 import { claimNameOf } from '../../../server/devMode/clusterOps';
 import { endSteps, startSteps } from '../../../server/devMode/devSteps';
 import { KINDS, WORKLOAD_KINDS } from '../../../server/devMode/kinds';
@@ -9,6 +9,7 @@ import { SIDECAR_NAME } from '../../../server/devMode/plan';
 import { replaceMode } from '../../../server/devMode/replaceMode';
 import { stepPercentages } from '../../../server/devMode/steps';
 import { NhdError } from '../../../server/errors';
+import { WorkloadsService } from '../../../server/workloads';
 import type { KubeObject } from '../../../server/ports';
 import { FakeCluster, conflictOnReplace, createFailsAfterDelete, failingWatch, podStatus } from '../../fakes/fakeCluster';
 import { ALICE, BOB, DEV_IMAGE, NS, RecordingProgress, harness, isStrictlyIncreasing, never, projectWithConfig, specOf, syncStatus, workload } from './support';
@@ -83,7 +84,8 @@ describe.each(WORKLOAD_KINDS)('%s: start then end', (kind) => {
     expect(h.cluster.object(KINDS[kind].type, NS, kind)?.metadata.annotations).toEqual({ team: 'core' });
     expect(h.cluster.object(CONFIG_MAP, NS, backupConfigMapName(kind, kind))).toBeUndefined();
     expect(devPods(h.cluster)).toEqual([]);
-    if (kind === 'cronjob') expect(h.cluster.object(KINDS.job.type, NS, cronDevJobName(kind))).toBeUndefined();
+    const runner = KINDS[kind].runner;
+    expect(runner && h.cluster.object(runner, NS, runnerName(kind))).toBeUndefined();
     expect(h.steps).toEqual(END_PLAN.map((s) => `end: ${s}`));
     expect(isStrictlyIncreasing(ending.percentages())).toBe(true);
     expect(ending.events.at(-1)).toEqual({ kind: 'done', message: `${kind}/${kind} is restored` });
@@ -122,6 +124,22 @@ describe.each(WORKLOAD_KINDS)('%s: start then end', (kind) => {
     expect(specOf(h.cluster, kind)).not.toEqual(before);
     expect((await h.service.end(h.scope, { kind, name: kind }, new RecordingProgress(), never)).ended).toBe(true);
     expect(specOf(h.cluster, kind)).toEqual(before);
+  });
+});
+
+describe('a DaemonSet in dev mode', () => {
+  it('runs no pod of its own; its runner Deployment runs the one dev pod, and dev end removes the runner', async () => {
+    const { h, before } = seeded('daemonset');
+    const session = await h.service.start(h.scope, { kind: 'daemonset', name: 'daemonset', image: DEV_IMAGE }, new RecordingProgress(), never);
+    const runner = h.cluster.object(KINDS.deployment.type, NS, runnerName('daemonset'))!;
+    expect(runner.metadata.labels?.[RUNNER_LABEL]).toBe('true');
+    const pods = h.cluster.objectsOf('Pod', NS);
+    expect(pods.map((p) => [p.metadata.name, p.metadata.ownerReferences?.[0]?.kind])).toEqual([[session.pod, 'Deployment']]);
+    expect((await new WorkloadsService().list(h.scope)).map((w) => `${w.kind}/${w.name}`)).toEqual(['daemonset/daemonset']);
+    await h.service.end(h.scope, { kind: 'daemonset', name: 'daemonset' }, new RecordingProgress(), never);
+    expect(h.cluster.object(KINDS.deployment.type, NS, runnerName('daemonset'))).toBeUndefined();
+    expect(specOf(h.cluster, 'daemonset')).toEqual(before);
+    expect(h.cluster.objectsOf('Pod', NS).map((p) => p.metadata.ownerReferences?.[0]?.kind)).toEqual(['DaemonSet']);
   });
 });
 
