@@ -19,6 +19,7 @@ const CONFIG_MAP = { apiVersion: 'v1', kind: 'ConfigMap' };
 const POD = { apiVersion: 'v1', kind: 'Pod' };
 const HPA = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' };
 const PVC = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' };
+const STORAGE_CLASS = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass' };
 
 /** A persistent volume claim mounted at a path of the dev container (persistentVolumeDirs). */
 export interface Claim {
@@ -139,15 +140,26 @@ export function claimNameOf(ref: WorkloadRef, path: string): string {
   return `nhd-${ref.name}`.slice(0, 50) + `-${hash}`;
 }
 
-/** PVCs for persistentVolumeDirs: created once, kept after dev end (that is their point). */
-export async function ensureClaims(scope: Scope, ref: WorkloadRef, dev: DevSettings, report: (message: string) => void): Promise<Claim[]> {
+/**
+ * PVCs for persistentVolumeDirs: created once, kept after dev end (that is their point). As
+ * Nocalhost does, a claim created here is waited for until it is bound, unless it binds only when
+ * a pod uses it (`waitForFirstConsumer` in the config, or its StorageClass's volumeBindingMode);
+ * one that is not bound in time is deleted again and dev start fails before the workload changed.
+ */
+export async function ensureClaims(
+  scope: Scope,
+  ref: WorkloadRef,
+  dev: DevSettings,
+  report: (message: string) => void,
+  wait: { timeoutSeconds: number; now: () => number; signal: AbortSignal },
+): Promise<Claim[]> {
   const claims: Claim[] = [];
   for (const dir of dev.persistentVolumeDirs) {
     const claimName = claimNameOf(ref, dir.path);
     claims.push({ path: dir.path, claimName });
     if (await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, PVC, claimName))) continue;
     report(`creating a persistent volume claim for ${dir.path}`);
-    await kubeCallAsync(() =>
+    const created = await kubeCallAsync(() =>
       scope.cluster.create(scope.context, {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
@@ -159,8 +171,35 @@ export async function ensureClaims(scope: Scope, ref: WorkloadRef, dev: DevSetti
         },
       }),
     );
+    if (!dir.waitForFirstConsumer) await waitBound(scope, created, dir.path, report, wait);
   }
   return claims;
+}
+
+async function waitBound(scope: Scope, claim: KubeObject, dirPath: string, report: (message: string) => void, wait: { timeoutSeconds: number; now: () => number; signal: AbortSignal }): Promise<void> {
+  const { cluster, context, namespace } = scope;
+  const name = claim.metadata.name;
+  // The admission plugin has filled in the default class by now, when the config named none.
+  const className: string | undefined = claim.spec?.storageClassName;
+  const storageClass = className ? await cluster.get(context, '', STORAGE_CLASS, className).catch(() => undefined) : undefined;
+  if (storageClass?.volumeBindingMode === 'WaitForFirstConsumer') return;
+  report(`waiting for the persistent volume claim of ${dirPath} to be bound`);
+  const deadline = wait.now() + wait.timeoutSeconds * 1000;
+  let current: KubeObject | undefined = claim;
+  while (current?.status?.phase !== 'Bound') {
+    if (wait.now() >= deadline) {
+      await kubeCallAsync(() => cluster.delete(context, namespace, PVC, name));
+      const conditions = ((current?.status?.conditions ?? []) as { message?: string }[]).map((c) => c.message).filter(Boolean);
+      throw new NhdError(
+        ErrorCode.DevPodTimeout,
+        `The persistent volume claim for ${dirPath} (${name}, StorageClass ${className ?? 'none'}) was not bound within ${wait.timeoutSeconds} s` +
+          `${conditions.length ? `: ${conditions.join('; ')}` : ''}; nhd deleted it and changed nothing else. ` +
+          'Check that the StorageClass can provision a volume, or set waitForFirstConsumer: true if it binds only once a pod uses the claim.',
+      );
+    }
+    await sleep(500, wait.signal);
+    current = await kubeCallAsync(() => cluster.get(context, namespace, PVC, name));
+  }
 }
 
 /** HPAs that scale the workload are held at one replica, as Nocalhost does; their bounds are kept in an annotation. */

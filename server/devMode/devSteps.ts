@@ -78,7 +78,8 @@ export function startSteps(mode: DevModeStrategy): Step<StartRun>[] {
       name: 'claims',
       share: 3,
       async run(run, report) {
-        run.claims = await ensureClaims(run.scope, run.params, need(run.dev, 'dev'), report);
+        const wait = { timeoutSeconds: run.params.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, now: run.deps.now, signal: run.signal };
+        run.claims = await ensureClaims(run.scope, run.params, need(run.dev, 'dev'), report, wait);
       },
     },
     ...mode.startSteps,

@@ -60,6 +60,8 @@ export interface FakeClusterOptions {
   controllers?: boolean;
   podLifecycle?: PodLifecycle;
   exec?: ExecScript;
+  /** What becomes of a new PersistentVolumeClaim: bound right after it is created (default), or left pending. */
+  claims?: 'bind' | 'pending';
 }
 
 interface Fault {
@@ -164,7 +166,15 @@ export class FakeCluster implements Cluster {
     if (this.objects.has(key)) throw new KubeApiError(409, 'AlreadyExists', `${object.kind} "${object.metadata.name}" already exists`);
     const created = this.stamp(structuredClone(object), undefined);
     created.metadata.namespace = namespace;
-    return structuredClone(this.store(created, 'ADDED'));
+    const answer = structuredClone(this.store(created, 'ADDED'));
+    // As a provisioner of an Immediate StorageClass would, a moment after the create.
+    if (object.kind === 'PersistentVolumeClaim' && (this.options.claims ?? 'bind') === 'bind') {
+      queueMicrotask(() => {
+        const stored = this.objects.get(key);
+        if (stored) this.store(this.stamp({ ...structuredClone(stored), status: { phase: 'Bound' } }, stored), 'MODIFIED');
+      });
+    }
+    return answer;
   }
 
   async replace(context: string, object: KubeObject): Promise<KubeObject> {
@@ -437,8 +447,11 @@ export function createFailsAfterDelete(options: FakeClusterOptions = {}): FakeCl
   return cluster;
 }
 
+/** Kinds without a namespace: the namespace a caller passes for them is ignored, as the API server's paths do. */
+const CLUSTER_SCOPED = new Set(['StorageClass', 'Namespace', 'Node', 'PersistentVolume']);
+
 function keyOf(kind: string, namespace: string, name: string): string {
-  return `${kind}/${namespace}/${name}`;
+  return `${kind}/${CLUSTER_SCOPED.has(kind) ? '' : namespace}/${name}`;
 }
 
 function typeOf(object: KubeObject): ResourceType {

@@ -412,6 +412,38 @@ ${extra}`);
     expect(cluster.object(PVC, NS, claim)).toBeDefined();
   });
 
+  it('waits for a new claim to be bound; one never bound fails start before the workload changed, and is deleted', async () => {
+    const cluster = new FakeCluster({ claims: 'pending' });
+    cluster.seed(workload('deployment'));
+    const before = specOf(cluster, 'deployment');
+    // The wait is on the clock: a real one here, for its one second.
+    const h = harness(cluster, ALICE, { env: { DEV_IMAGE }, now: () => Date.now() });
+    const localDir = project('      persistentVolumeDirs:\n        - path: /cache\n');
+    const progress = new RecordingProgress();
+    const error = await rejection(h.service.start(h.scope, { kind: 'deployment', name: 'deployment', localDir, sync: false, timeoutSeconds: 1 }, progress, never));
+    expect(error.message).toMatch(/^The persistent volume claim for \/cache \(nhd-deployment-\w+, StorageClass none\) was not bound within 1 s; nhd deleted it and changed nothing else\. .*waitForFirstConsumer: true/);
+    expect(progress.messages()).toContain('waiting for the persistent volume claim of /cache to be bound');
+    expect(cluster.objectsOf('PersistentVolumeClaim', NS)).toEqual([]);
+    expect(specOf(cluster, 'deployment')).toEqual(before);
+    expect(cluster.object(KINDS.deployment.type, NS, 'deployment')?.metadata.annotations?.[ANNOTATION.backup]).toBeUndefined();
+  });
+
+  it('does not wait for a claim that binds on first use: waitForFirstConsumer, or its StorageClass says so', async () => {
+    for (const [dirs, classes] of [
+      ['      persistentVolumeDirs:\n        - path: /cache\n          waitForFirstConsumer: true\n', []],
+      ['      storageClass: late\n      persistentVolumeDirs:\n        - path: /cache\n', [{ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'late' }, provisioner: 'x', volumeBindingMode: 'WaitForFirstConsumer' }]],
+    ] as const) {
+      const cluster = new FakeCluster({ claims: 'pending' });
+      cluster.seed(workload('deployment'), ...classes);
+      const h = harness(cluster, ALICE, { env: { DEV_IMAGE } });
+      const progress = new RecordingProgress();
+      const session = await h.service.start(h.scope, { kind: 'deployment', name: 'deployment', localDir: project(dirs), sync: false, timeoutSeconds: 30 }, progress, never);
+      expect(session.state).toBe('ready');
+      expect(progress.messages()).not.toContain('waiting for the persistent volume claim of /cache to be bound');
+      expect(cluster.objectsOf('PersistentVolumeClaim', NS)).toHaveLength(1);
+    }
+  });
+
   it('an invalid config fails start before anything changes, with no session', async () => {
     const cluster = new FakeCluster();
     cluster.seed(workload('deployment'));
