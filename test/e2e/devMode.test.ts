@@ -298,6 +298,36 @@ spec:
     kubectl(['delete', 'hpa', 'dep', '-n', ns.name]);
   });
 
+  it('waits for a new claim to be bound: one that never is fails dev start before the workload changed; waitForFirstConsumer does not wait', async () => {
+    // A class no provisioner serves: its claims stay Pending.
+    const storageClass = `nhd-unbound-${ns.name}`;
+    apply(ns.name, `apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: ${storageClass}}\nprovisioner: nhd.dev/nobody\nvolumeBindingMode: Immediate\n`);
+    try {
+      const before = specOf(ns.name, 'deployment', 'dep');
+      const config = (extra: string) => {
+        const localDir = tempHome();
+        fs.mkdirSync(path.join(localDir, '.nocalhost'));
+        fs.writeFileSync(path.join(localDir, '.nocalhost', 'config.yaml'), `name: dep\nserviceType: deployment\ncontainers:\n  - name: app\n    dev:\n      image: ${DEV_IMAGE}\n      storageClass: ${storageClass}\n      persistentVolumeDirs:\n        - path: /unbound\n${extra}`);
+        return localDir;
+      };
+      const failed = await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--local-dir', config(''), '--timeout', '5']);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/^nhd: The persistent volume claim for \/unbound \(nhd-dep-\w+, StorageClass nhd-unbound-[\w-]+\) was not bound within 5 s.*; nhd deleted it and changed nothing else\./m);
+      expect(kubectlJson(['get', 'pvc', '-n', ns.name]).items.filter((c: any) => c.metadata.annotations['nhd.dev/path'] === '/unbound')).toEqual([]);
+      expect(specOf(ns.name, 'deployment', 'dep')).toEqual(before);
+
+      // Told the claim binds on first use, dev start goes on to the pod (which cannot be scheduled on this class).
+      const unwaited = await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--local-dir', config('          waitForFirstConsumer: true\n'), '--timeout', '5']);
+      expect(unwaited.stderr).not.toMatch(/waiting for the persistent volume claim/);
+      expect(unwaited.stderr).toMatch(/The dev pod of deployment\/dep was not ready within 5 s/);
+      expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);
+      expect(specOf(ns.name, 'deployment', 'dep')).toEqual(before);
+    } finally {
+      kubectl(['delete', 'pvc', '-n', ns.name, '--all']);
+      kubectl(['delete', 'storageclass', storageClass]);
+    }
+  });
+
   it('gives persistentVolumeDirs a PVC that survives dev end', async () => {
     const localDir = tempHome();
     fs.mkdirSync(path.join(localDir, '.nocalhost'));
