@@ -47,6 +47,34 @@ export async function replaceWithLock(scope: Scope, ref: WorkloadRef, workload: 
   }
 }
 
+/**
+ * Takes a Deployment to one replica, and waits until its controller has acted on that, before the
+ * dev spec goes in (Nocalhost's scale patches come first too). A replica change in the same write
+ * as a new template, while an earlier rollout still has two ReplicaSets active (a dev end followed
+ * at once by a dev start), is a scaling event the Deployment controller resolves for rolling
+ * updates only: under Recreate it scales nothing, every later sync sees the same event, and the
+ * dev pod never comes. After at most 30 s without the controller, it goes on regardless.
+ */
+export async function scaleToOneFirst(
+  scope: Scope,
+  ref: WorkloadRef,
+  workload: KubeObject,
+  check: (w: KubeObject) => void,
+  wait: { now: () => number; signal: AbortSignal },
+): Promise<KubeObject> {
+  let current = await replaceWithLock(scope, ref, workload, (w) => {
+    check(w);
+    w.spec.replicas = 1;
+  });
+  const generation = current.metadata.generation ?? 0;
+  const deadline = wait.now() + 30_000;
+  for (let i = 0; i < 300 && (current.status?.observedGeneration ?? 0) < generation && wait.now() < deadline; i++) {
+    await sleep(100, wait.signal);
+    current = await getWorkload(scope, ref);
+  }
+  return current;
+}
+
 /** The original object of a recreated kind, and who holds it, from the backup ConfigMap. */
 export async function readRecreateBackup(scope: Scope, ref: WorkloadRef): Promise<{ object: KubeObject; owner?: DevOwner } | undefined> {
   const map = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, CONFIG_MAP, backupConfigMapName(ref.kind, ref.name)));

@@ -15,6 +15,7 @@ import {
   readRecreateBackup,
   releaseHpas,
   replaceWithLock,
+  scaleToOneFirst,
   writeRecreateBackup,
 } from './clusterOps';
 import { KINDS, podTemplate, type KindInfo } from './kinds';
@@ -83,11 +84,19 @@ const inPlace: KindStrategy = {
     // The same plan again, with dev.patches applied on top: putting the unpatched spec back would roll the pods twice.
     const inPlace = plan.patches.length > 0 && podTemplate(params.kind, current)?.metadata?.annotations?.[DEV_HASH_ANNOTATION] === plan.devHash;
     if (!inPlace) {
-      report(`patching ${describe(params)}: dev image ${dev.image}, sync sidecar, source volume at ${dev.workDir}`);
       // On a conflict replaceWithLock reads the workload again: unless someone took the lock meanwhile.
-      run.workload = await replaceWithLock(scope, params, current, (w) => {
+      const stillMine = (w: KubeObject) => {
         const holder = readOwner(w.metadata.annotations);
         if (holder && holder.identity !== run.deps.identity) throw ownedByOther(params, holder, 'start', run.deps.now());
+      };
+      let target = current;
+      if (params.kind === 'deployment' && current.spec?.replicas !== 1) {
+        report(`holding ${describe(params)} at one replica`);
+        target = await scaleToOneFirst(scope, params, current, stillMine, { now: run.deps.now, signal: run.signal });
+      }
+      report(`patching ${describe(params)}: dev image ${dev.image}, sync sidecar, source volume at ${dev.workDir}`);
+      run.workload = await replaceWithLock(scope, params, target, (w) => {
+        stillMine(w);
         w.spec = plan.devObject.spec;
         w.metadata.annotations = plan.devObject.metadata.annotations!;
       });

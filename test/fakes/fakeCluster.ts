@@ -331,6 +331,8 @@ export class FakeCluster implements Cluster {
     if (!this.controlling(workload) || !this.objects.has(keyOf(workload.kind, workload.metadata.namespace!, workload.metadata.name))) return;
     const template = workload.spec?.template;
     if (!template) return;
+    // Its controller has seen this generation (a Deployment's status.observedGeneration).
+    workload.status = { ...workload.status, observedGeneration: workload.metadata.generation };
     const hash = createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 10);
     const wanted = workload.kind === 'Job' ? (workload.spec.suspend ? 0 : (workload.spec.parallelism ?? 1)) : workload.kind === 'DaemonSet' ? (fitsTheNode(template.spec) ? 1 : 0) : (workload.spec.replicas ?? 1);
     const pods = this.ownedPods(workload);

@@ -193,10 +193,24 @@ describe('conflicts, failures and cancellation', () => {
     const session = await h.service.start(h.scope, { kind: 'deployment', name: 'deployment', image: DEV_IMAGE }, new RecordingProgress(), never);
     expect(session.state).toBe('ready');
     const replaces = h.cluster.calls.filter((c) => c.method === 'replace');
-    expect(replaces).toHaveLength(3);
+    // The backup twice (the conflict, then again), one replica, the dev spec.
+    expect(replaces).toHaveLength(4);
     expect(replaces[0]!.object).toEqual(replaces[1]!.object);
     await h.service.end(h.scope, { kind: 'deployment', name: 'deployment' }, new RecordingProgress(), never);
     expect(specOf(h.cluster, 'deployment')).toEqual(before);
+  });
+
+  it('a Deployment goes to one replica, seen by its controller, before its dev spec goes in', async () => {
+    const { h } = seeded('deployment');
+    const progress = new RecordingProgress();
+    await h.service.start(h.scope, { kind: 'deployment', name: 'deployment', image: DEV_IMAGE }, progress, never);
+    const replaces = h.cluster.calls.filter((c) => c.method === 'replace').map((c) => c.object!);
+    expect(replaces).toHaveLength(3);
+    const [backup, scaled, dev] = replaces as [KubeObject, KubeObject, KubeObject];
+    expect(scaled.spec).toEqual({ ...backup.spec, replicas: 1 });
+    expect(dev.spec.template).not.toEqual(backup.spec.template);
+    expect(dev.spec.strategy).toEqual({ type: 'Recreate' });
+    expect(progress.messages()).toContain('holding deployment/deployment at one replica');
   });
 
   it('a workload that keeps conflicting fails start with the API error after five tries, and end restores', async () => {
