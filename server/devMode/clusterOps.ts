@@ -4,7 +4,7 @@ import { NhdError, sleep } from '../errors';
 import { describe, getWorkload, kubeCallAsync, toNhdError, type Scope } from '../kubeScope';
 import type { KubeObject } from '../ports';
 import { devPodSelector, podSelector } from '../workloadPods';
-import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, backupConfigMapName, readJsonAnnotation, readOwner, runnerName } from './annotations';
+import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, RUNNER_LABEL, backupConfigMapName, readJsonAnnotation, readOwner, runnerName } from './annotations';
 import { KINDS } from './kinds';
 import { freshCopy } from './plan';
 
@@ -142,10 +142,16 @@ export async function putRunner(scope: Scope, runner: KubeObject): Promise<void>
   await kubeCallAsync(() => cluster.create(context, runner));
 }
 
-/** Deletes the runner of a workload, if its kind has one (none there is fine: a start may have died before creating it). */
+/**
+ * Deletes the runner of a workload, if there is one and it is nhd's (an object of that name
+ * without the runner label is someone else's). None is fine: a start may have died before it.
+ */
 export async function deleteRunner(scope: Scope, ref: WorkloadRef): Promise<void> {
   const type = KINDS[ref.kind].runner;
-  if (type) await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, type, runnerName(ref.name), { propagation: 'Background' }));
+  if (!type) return;
+  const runner = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, type, runnerName(ref.name)));
+  if (runner?.metadata.labels?.[RUNNER_LABEL] !== 'true') return;
+  await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, type, runnerName(ref.name), { propagation: 'Background' }));
 }
 
 /** A StatefulSet rolls a pod only when it is ready; a crashed one would block. Replace them. */

@@ -117,7 +117,6 @@ const inPlace: KindStrategy = {
       w.metadata.annotations = restored.metadata.annotations ?? {};
     });
     if (params.kind === 'statefulset') await deleteDevPods(scope, params, current);
-    await deleteRunner(scope, params);
   },
 };
 
@@ -220,6 +219,8 @@ export const replaceMode: DevModeStrategy = {
     { name: 'restore', share: 50, skip: notInDevMode, run: (run, report) => forKind(run.params).restore(run, need(need(run.state, 'state').restored, 'restored'), report) },
     // Also for a workload no longer in dev mode: a start killed after holding them leaves HPAs held.
     { name: 'release HPAs', share: 15, run: (run, report) => releaseHpas(run.scope, run.params, report) },
+    // Also for a workload no longer in dev mode: an end killed right after restoring it leaves the runner.
+    { name: 'delete runner', share: 5, skip: (run) => !KINDS[run.params.kind].runner, run: (run) => deleteRunner(run.scope, run.params) },
   ] satisfies Step<EndRun>[],
 
   async devPods(scope, ref) {

@@ -20,7 +20,7 @@ const PVC = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' };
 const RECREATED = WORKLOAD_KINDS.filter((k) => KINDS[k].strategy === 'recreate');
 
 const START_PLAN = ['read workload', 'ownership', 'dev settings', 'open session', 'claims', 'plan dev spec', 'hold HPAs', 'backup+lock', 'apply dev spec', 'wait for dev pod', 'port-forwards', 'sync'];
-const END_PLAN = ['read workload', 'ownership', 'stop sync', 'restore', 'release HPAs', 'stop forwards'];
+const END_PLAN = ['read workload', 'ownership', 'stop sync', 'restore', 'release HPAs', 'delete runner', 'stop forwards'];
 
 function seeded(kind: WorkloadKind, cluster = new FakeCluster()) {
   cluster.seed(workload(kind));
@@ -86,7 +86,7 @@ describe.each(WORKLOAD_KINDS)('%s: start then end', (kind) => {
     expect(devPods(h.cluster)).toEqual([]);
     const runner = KINDS[kind].runner;
     expect(runner && h.cluster.object(runner, NS, runnerName(kind))).toBeUndefined();
-    expect(h.steps).toEqual(END_PLAN.map((s) => `end: ${s}`));
+    expect(h.steps).toEqual(END_PLAN.filter((s) => KINDS[kind].runner || s !== 'delete runner').map((s) => `end: ${s}`));
     expect(isStrictlyIncreasing(ending.percentages())).toBe(true);
     expect(ending.events.at(-1)).toEqual({ kind: 'done', message: `${kind}/${kind} is restored` });
     expect(h.service.list()).toEqual([]);
@@ -184,6 +184,34 @@ describe.each(RECREATED)('%s: lost between its delete and its create', (kind) =>
     expect(result.ended).toBe(true);
     expect(specOf(h.cluster, kind)).toEqual(before);
     expect(h.cluster.object(CONFIG_MAP, NS, backupConfigMapName(kind, kind))).toBeUndefined();
+  });
+});
+
+describe.each(WORKLOAD_KINDS.filter((k) => KINDS[k].runner))('%s: an end that stops right after restoring the workload', (kind) => {
+  it('leaves its runner, which the next end deletes although the workload is no longer in dev mode', async () => {
+    const cluster = new FakeCluster();
+    const { h, before } = seeded(kind, cluster);
+    const runner = KINDS[kind].runner!;
+    await h.service.start(h.scope, { kind, name: kind, image: DEV_IMAGE }, new RecordingProgress(), never);
+    expect(cluster.object(runner, NS, runnerName(kind))).toBeDefined();
+    cluster.failNext('delete', { when: (call) => call.type.kind === runner.kind });
+    await rejection(h.service.end(h.scope, { kind, name: kind }, new RecordingProgress(), never));
+    expect(specOf(cluster, kind)).toEqual(before);
+    expect(cluster.object(runner, NS, runnerName(kind))).toBeDefined();
+
+    const again = await h.service.end(h.scope, { kind, name: kind }, new RecordingProgress(), never);
+    expect(again.ended).toBe(false);
+    expect(cluster.object(runner, NS, runnerName(kind))).toBeUndefined();
+    expect(specOf(cluster, kind)).toEqual(before);
+  });
+
+  it("never deletes an object of the runner's name that is not nhd's", async () => {
+    const cluster = new FakeCluster({ controllers: false });
+    const { h } = seeded(kind, cluster);
+    const runner = KINDS[kind].runner!;
+    cluster.seed({ ...runner, metadata: { name: runnerName(kind), namespace: NS }, spec: { template: { spec: { containers: [{ name: 'x', image: 'x' }] } } } });
+    await h.service.end(h.scope, { kind, name: kind }, new RecordingProgress(), never);
+    expect(cluster.object(runner, NS, runnerName(kind))).toBeDefined();
   });
 });
 
