@@ -1,7 +1,7 @@
 import { ErrorCode, type WorkloadRef } from '../../protocol';
 import { CancelledError, NhdError } from '../errors';
 import { describe, kubeCallAsync, type Scope } from '../kubeScope';
-import type { KubeObject } from '../ports';
+import type { KubeObject, ResourceType } from '../ports';
 import { choosePod, isPodReady } from '../workloadPods';
 import { DEV_HASH_ANNOTATION } from './annotations';
 import { assessDevPod, type PodAssessment } from './podStatus';
@@ -14,12 +14,18 @@ import { assessDevPod, type PodAssessment } from './podStatus';
  */
 
 const POD = { apiVersion: 'v1', kind: 'Pod' };
+const EVENT = { apiVersion: 'v1', kind: 'Event' };
 
 /** The dev pods of a workload: a label selector for list and watch, and a test for the pods it returns. */
 export interface DevPodQuery {
   selector: string;
   isDevPod(pod: KubeObject): boolean;
+  /** The object whose controller creates the dev pods (none when nhd creates the pod itself). */
+  creator?: { type: ResourceType; name: string };
 }
+
+/** How often the wait asks the creator why there is no dev pod yet. */
+const CREATION_CHECK_MS = 2000;
 
 /** Where in the pod wait each of the pod's own steps lies, as a fraction of the wait. */
 const WAIT_FRACTION: Record<Extract<PodAssessment, { state: 'progress' }>['step'], number> = { terminating: 0.1, scheduling: 0.2, pulling: 0.55, starting: 0.9 };
@@ -71,6 +77,21 @@ export async function waitForDevPod(
           report(assessment.message, WAIT_FRACTION[assessment.step]);
         }
       };
+      // A controller that cannot create the pod (a quota, an admission webhook, Pod Security)
+      // says so on itself, not on a pod: without a pod, ask it, and fail at once with its reason.
+      const startedAt = Date.now();
+      const creationCheck = setInterval(() => {
+        if (!query.creator || [...pods.values()].some((p) => query.isDevPod(p) && p.metadata.annotations?.[DEV_HASH_ANNOTATION] === devHash)) return;
+        creationFailure(scope, query.creator, startedAt).then(
+          (reason) => {
+            if (!reason) return;
+            clearTimeout(timer);
+            reject(new NhdError(ErrorCode.DevPodFailed, `Dev mode for ${describe(ref)} failed: the dev pod cannot be created: ${reason}. ${restoreHint}`));
+          },
+          () => undefined,
+        );
+      }, CREATION_CHECK_MS);
+      watchAbort.signal.addEventListener('abort', () => clearInterval(creationCheck));
       scope.cluster
         .watch(scope.context, scope.namespace, POD, (type, pod) => {
           if (type === 'DELETED') pods.delete(pod.metadata.name);
@@ -83,6 +104,26 @@ export async function waitForDevPod(
     signal.removeEventListener('abort', stop);
     watchAbort.abort();
   }
+}
+
+/**
+ * Why the creator's controller cannot create pods, in its own words: a Deployment's ReplicaFailure
+ * condition, or a FailedCreate event on a StatefulSet or Job since the wait began. Undefined when
+ * it reports nothing wrong.
+ */
+export async function creationFailure(scope: Scope, creator: { type: ResourceType; name: string }, since: number): Promise<string | undefined> {
+  const object = await scope.cluster.get(scope.context, scope.namespace, creator.type, creator.name);
+  if (!object) return undefined;
+  if (creator.type.kind === 'Deployment') {
+    const failure = ((object.status?.conditions ?? []) as { type: string; status: string; message?: string }[]).find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+    return failure?.message;
+  }
+  type Event = KubeObject & { involvedObject?: { uid?: string }; reason?: string; message?: string; lastTimestamp?: string; eventTime?: string };
+  const events = (await scope.cluster.list(scope.context, scope.namespace, EVENT)) as Event[];
+  const failed = events
+    .filter((e) => e.involvedObject?.uid === object.metadata.uid && e.reason === 'FailedCreate')
+    .filter((e) => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '') >= since - 1000);
+  return failed.at(-1)?.message;
 }
 
 /** The ready dev pod now (it changes when the pod restarts); fails with PodNotRunning while there is none. */

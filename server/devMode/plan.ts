@@ -19,6 +19,12 @@ export const SIDECAR_NAME = 'nhd-sync';
 export const SIDECAR_ROOT = '/nhd/src';
 
 /**
+ * The sidecar's requests and limits, Nocalhost's own for its sidecar: a namespace whose quota
+ * demands requests or limits would refuse a dev pod with a container that sets none.
+ */
+export const SIDECAR_RESOURCES = { requests: { cpu: '100m', memory: '50Mi' }, limits: { cpu: '1', memory: '1Gi' } };
+
+/**
  * Keeps a container alive without its program, and exits at once on SIGTERM (a plain
  * `tail -f /dev/null` as PID 1 ignores it, and every dev end would wait out the grace period).
  */
@@ -153,6 +159,7 @@ function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput):
     image: input.sidecarImage,
     imagePullPolicy: 'IfNotPresent',
     command: KEEP_ALIVE,
+    resources: SIDECAR_RESOURCES,
     volumeMounts: [{ name: SOURCE_VOLUME, mountPath: SIDECAR_ROOT }],
   });
   out.volumes = [

@@ -3,7 +3,7 @@ import { NhdError, messageOf } from '../errors';
 import { describe, getWorkload, kubeCallAsync, type Scope } from '../kubeScope';
 import type { KubeObject } from '../ports';
 import { devPodSelector } from '../workloadPods';
-import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, readOwner } from './annotations';
+import { ANNOTATION, DEV_HASH_ANNOTATION, DEV_POD_LABEL, readOwner, runnerName } from './annotations';
 import {
   deleteAndWait,
   deleteDevPods,
@@ -225,9 +225,12 @@ export const replaceMode: DevModeStrategy = {
 
   async devPods(scope, ref) {
     const workload = await getWorkload(scope, ref);
+    const runner = KINDS[ref.kind].runner;
     return {
       selector: ref.kind === 'pod' ? `${DEV_POD_LABEL}=true` : devPodSelector(ref.kind, workload),
       isDevPod: (pod) => ref.kind !== 'pod' || pod.metadata.name === ref.name,
+      // nhd creates a bare Pod itself (an error there is the create's own).
+      ...(ref.kind === 'pod' ? {} : { creator: runner ? { type: runner, name: runnerName(ref.name) } : { type: KINDS[ref.kind].type, name: ref.name } }),
     };
   },
 };

@@ -40,6 +40,8 @@ describe('planDevStart', () => {
     });
     expect(spec.template.spec.containers[1]).toEqual({ name: 'side', image: 'side:1' });
     expect(spec.template.spec.containers[2]).toMatchObject({ name: SIDECAR_NAME, image: 'sidecar:1', volumeMounts: [{ name: SOURCE_VOLUME, mountPath: '/nhd/src' }] });
+    // Requests and limits, so that a namespace whose quota demands them admits the dev pod.
+    expect(spec.template.spec.containers[2].resources).toEqual({ requests: { cpu: '100m', memory: '50Mi' }, limits: { cpu: '1', memory: '1Gi' } });
     expect(spec.template.spec.volumes).toEqual([{ name: 'data', emptyDir: {} }, { name: SOURCE_VOLUME, emptyDir: {} }]);
     expect(spec.replicas).toBe(1);
     expect(spec.template.metadata.labels).toEqual({ app: 'web', [DEV_POD_LABEL]: 'true' });

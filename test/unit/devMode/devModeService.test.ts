@@ -241,6 +241,26 @@ describe('conflicts, failures and cancellation', () => {
     expect(progress.messages()).toContain('holding deployment/deployment at one replica');
   });
 
+  it("a dev pod the controller cannot create fails start at once with the controller's reason: a Deployment's condition, a StatefulSet's event", async () => {
+    const forbidden = 'pods "x" is forbidden: exceeded quota: team, requested: limits.memory=1Gi, used: limits.memory=0, limited: limits.memory=100Mi';
+    for (const kind of ['deployment', 'statefulset'] as const) {
+      const cluster = new FakeCluster({ controllers: false });
+      const seededWorkload = workload(kind);
+      // No controller here: nothing answers the one-replica step, so the workload starts at one.
+      seededWorkload.spec.replicas = 1;
+      if (kind === 'deployment') seededWorkload.status = { conditions: [{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: forbidden }] };
+      cluster.seed(seededWorkload);
+      const uid = cluster.object(KINDS[kind].type, NS, kind)!.metadata.uid;
+      if (kind === 'statefulset') {
+        cluster.seed({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e1', namespace: NS }, involvedObject: { uid }, reason: 'FailedCreate', message: forbidden, lastTimestamp: new Date().toISOString() } as KubeObject);
+      }
+      const h = harness(cluster);
+      const error = await rejection(h.service.start(h.scope, { kind, name: kind, image: DEV_IMAGE, timeoutSeconds: 60 }, new RecordingProgress(), never));
+      expect(error.code).toBe(ErrorCode.DevPodFailed);
+      expect(error.message).toBe(`Dev mode for ${kind}/${kind} failed: the dev pod cannot be created: ${forbidden}. \`nhd dev end ${kind}/${kind} -n ${NS}\` restores the workload.`);
+    }
+  }, 15_000);
+
   it('a workload that keeps conflicting fails start with the API error after five tries, and end restores', async () => {
     const { h, before } = seeded('deployment', conflictOnReplace({ name: 'deployment', times: 5 }));
     const error = await rejection(h.service.start(h.scope, { kind: 'deployment', name: 'deployment', image: DEV_IMAGE }, new RecordingProgress(), never));
