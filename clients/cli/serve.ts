@@ -10,6 +10,7 @@ import {
   Daemon,
   FileLogger,
   NhdError,
+  SIDECAR_AGENT_DIR,
   createServices,
   listenOnUnixSocket,
   serveClient,
@@ -143,7 +144,7 @@ function servicePorts(log: Logger): ServicePorts {
     fileSync: {
       watcher: new DirectoryWatcher(),
       launchAgent: (cluster: Cluster, target: AgentTarget, root: string) =>
-        startExecAgent(cluster, target, root, { onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
+        startExecAgent(cluster, target, root, { directory: SIDECAR_AGENT_DIR, onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
       launchLocalAgent: async (root: string) => (await startLocalAgent(root, { onLog: (text) => log.log('debug', 'sync', `local agent: ${text.trimEnd()}`) })).link,
     },
     // nhd/debug/listen's sockets: beside the shared daemon's, in the runtime dir only this user can reach.

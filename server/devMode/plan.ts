@@ -17,6 +17,25 @@ export const SOURCE_VOLUME = 'nhd-src';
 export const SIDECAR_NAME = 'nhd-sync';
 /** Where the sidecar sees the source volume (the agent's root). */
 export const SIDECAR_ROOT = '/nhd/src';
+/** The sidecar's one other writable place: where the daemon uploads the agent (adapters/agent). */
+export const SIDECAR_AGENT_DIR = '/tmp/nhd-agent';
+/** The small emptyDir at SIDECAR_AGENT_DIR. */
+export const AGENT_VOLUME = 'nhd-agent';
+
+/**
+ * The sidecar's confinement (docs/security.md): its root file system is read-only, so the source
+ * volume and the agent's directory are all it can write, and it keeps only the two capabilities
+ * that let the agent, as root, write, delete and chmod files of the dev container's user, whatever
+ * that user is: DAC_OVERRIDE (write into and read a directory or file of another uid) and FOWNER
+ * (chmod and set the mtime of another uid's file, delete in a sticky directory). The agent never
+ * chowns, so CHOWN is not among them.
+ */
+export const SIDECAR_SECURITY_CONTEXT = {
+  privileged: false,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE', 'FOWNER'] },
+};
 
 /**
  * Keeps a container alive without its program, and exits at once on SIGTERM (a plain
@@ -146,11 +165,17 @@ function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput):
     image: input.sidecarImage,
     imagePullPolicy: 'IfNotPresent',
     command: KEEP_ALIVE,
-    volumeMounts: [{ name: SOURCE_VOLUME, mountPath: SIDECAR_ROOT }],
+    securityContext: structuredClone(SIDECAR_SECURITY_CONTEXT),
+    volumeMounts: [
+      { name: SOURCE_VOLUME, mountPath: SIDECAR_ROOT },
+      { name: AGENT_VOLUME, mountPath: SIDECAR_AGENT_DIR },
+    ],
   });
   out.volumes = [
-    ...(out.volumes ?? []).filter((v) => v.name !== SOURCE_VOLUME),
+    ...(out.volumes ?? []).filter((v) => v.name !== SOURCE_VOLUME && v.name !== AGENT_VOLUME),
     { name: SOURCE_VOLUME, emptyDir: {} },
+    // The agent is about 40 KB; a few versions of it fit many times over.
+    { name: AGENT_VOLUME, emptyDir: { sizeLimit: '16Mi' } },
     ...claimVolumes.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.claim.claimName } })),
   ];
   return out;
