@@ -105,7 +105,10 @@ export async function createCronDevJob(scope: Scope, job: KubeObject): Promise<v
   await kubeCallAsync(() => cluster.create(context, job));
 }
 
+/** Deletes the CronJob's dev Job, if there is one and it is nhd's (it carries the owner annotation). */
 export async function deleteCronDevJob(scope: Scope, name: string): Promise<void> {
+  const job = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, KINDS.job.type, name));
+  if (!job?.metadata.annotations?.[ANNOTATION.owner]) return;
   await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, KINDS.job.type, name, { propagation: 'Background' }));
 }
 

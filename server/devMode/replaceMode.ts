@@ -108,7 +108,6 @@ const inPlace: KindStrategy = {
       w.metadata.annotations = restored.metadata.annotations ?? {};
     });
     if (params.kind === 'statefulset') await deleteDevPods(scope, params, current);
-    if (params.kind === 'cronjob') await deleteCronDevJob(scope, cronDevJobName(params.name));
   },
 };
 
@@ -211,6 +210,8 @@ export const replaceMode: DevModeStrategy = {
     { name: 'restore', share: 50, skip: notInDevMode, run: (run, report) => forKind(run.params).restore(run, need(need(run.state, 'state').restored, 'restored'), report) },
     // Also for a workload no longer in dev mode: a start killed after holding them leaves HPAs held.
     { name: 'release HPAs', share: 15, run: (run, report) => releaseHpas(run.scope, run.params, report) },
+    // Also for a CronJob no longer in dev mode: an end killed right after restoring it leaves its dev Job.
+    { name: 'delete dev Job', share: 5, skip: (run) => run.params.kind !== 'cronjob', run: (run) => deleteCronDevJob(run.scope, cronDevJobName(run.params.name)) },
   ] satisfies Step<EndRun>[],
 
   async devPods(scope, ref) {

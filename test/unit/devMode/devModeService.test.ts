@@ -19,7 +19,7 @@ const PVC = { apiVersion: 'v1', kind: 'PersistentVolumeClaim' };
 const RECREATED = WORKLOAD_KINDS.filter((k) => KINDS[k].strategy === 'recreate');
 
 const START_PLAN = ['read workload', 'ownership', 'dev settings', 'open session', 'claims', 'plan dev spec', 'hold HPAs', 'backup+lock', 'apply dev spec', 'wait for dev pod', 'port-forwards', 'sync'];
-const END_PLAN = ['read workload', 'ownership', 'stop sync', 'restore', 'release HPAs', 'stop forwards'];
+const END_PLAN = ['read workload', 'ownership', 'stop sync', 'restore', 'release HPAs', 'delete dev Job', 'stop forwards'];
 
 function seeded(kind: WorkloadKind, cluster = new FakeCluster()) {
   cluster.seed(workload(kind));
@@ -84,7 +84,7 @@ describe.each(WORKLOAD_KINDS)('%s: start then end', (kind) => {
     expect(h.cluster.object(CONFIG_MAP, NS, backupConfigMapName(kind, kind))).toBeUndefined();
     expect(devPods(h.cluster)).toEqual([]);
     if (kind === 'cronjob') expect(h.cluster.object(KINDS.job.type, NS, cronDevJobName(kind))).toBeUndefined();
-    expect(h.steps).toEqual(END_PLAN.map((s) => `end: ${s}`));
+    expect(h.steps).toEqual(END_PLAN.filter((s) => kind === 'cronjob' || s !== 'delete dev Job').map((s) => `end: ${s}`));
     expect(isStrictlyIncreasing(ending.percentages())).toBe(true);
     expect(ending.events.at(-1)).toEqual({ kind: 'done', message: `${kind}/${kind} is restored` });
     expect(h.service.list()).toEqual([]);
@@ -166,6 +166,32 @@ describe.each(RECREATED)('%s: lost between its delete and its create', (kind) =>
     expect(result.ended).toBe(true);
     expect(specOf(h.cluster, kind)).toEqual(before);
     expect(h.cluster.object(CONFIG_MAP, NS, backupConfigMapName(kind, kind))).toBeUndefined();
+  });
+});
+
+describe('cronjob: an end that stops right after restoring the CronJob', () => {
+  it("leaves its dev Job, which the next end deletes although the CronJob is no longer in dev mode", async () => {
+    const cluster = new FakeCluster();
+    const { h, before } = seeded('cronjob', cluster);
+    await h.service.start(h.scope, { kind: 'cronjob', name: 'cronjob', image: DEV_IMAGE }, new RecordingProgress(), never);
+    expect(cluster.object(KINDS.job.type, NS, cronDevJobName('cronjob'))).toBeDefined();
+    cluster.failNext('delete', { when: (call) => call.type.kind === 'Job' });
+    await rejection(h.service.end(h.scope, { kind: 'cronjob', name: 'cronjob' }, new RecordingProgress(), never));
+    expect(specOf(cluster, 'cronjob')).toEqual(before);
+    expect(cluster.object(KINDS.job.type, NS, cronDevJobName('cronjob'))).toBeDefined();
+
+    const again = await h.service.end(h.scope, { kind: 'cronjob', name: 'cronjob' }, new RecordingProgress(), never);
+    expect(again.ended).toBe(false);
+    expect(cluster.object(KINDS.job.type, NS, cronDevJobName('cronjob'))).toBeUndefined();
+    expect(specOf(cluster, 'cronjob')).toEqual(before);
+  });
+
+  it('never deletes a Job of that name that is not nhd\'s', async () => {
+    const cluster = new FakeCluster();
+    const { h } = seeded('cronjob', cluster);
+    cluster.seed({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name: cronDevJobName('cronjob'), namespace: NS }, spec: { template: { spec: { containers: [{ name: 'x', image: 'x' }] } } } });
+    await h.service.end(h.scope, { kind: 'cronjob', name: 'cronjob' }, new RecordingProgress(), never);
+    expect(cluster.object(KINDS.job.type, NS, cronDevJobName('cronjob'))).toBeDefined();
   });
 });
 
