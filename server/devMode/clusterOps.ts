@@ -46,6 +46,31 @@ export async function replaceWithLock(scope: Scope, ref: WorkloadRef, workload: 
   }
 }
 
+/**
+ * The deployment controller never rolls out a Recreate Deployment whose replica count changed while
+ * several of its ReplicaSets have pods (a rollout under way, such as the one dev end starts): it
+ * takes the change for a scaling event, which it scales only for RollingUpdate, and waits forever
+ * (seen as a dev start right after a dev end that never got its dev pod). So when a rollout is under
+ * way and the dev spec changes the count, the count changes first, under the workload's own
+ * strategy, and the caller writes the dev spec once the controller has seen it (at most 30 s).
+ */
+export async function scaleBeforeRecreate(scope: Scope, ref: WorkloadRef, workload: KubeObject, replicas: number, now: () => number, signal: AbortSignal): Promise<KubeObject> {
+  const status = workload.status as { observedGeneration?: number; replicas?: number; updatedReplicas?: number } | undefined;
+  if (!status || workload.spec.replicas === replicas) return workload;
+  const rollingOut = (status.observedGeneration ?? 0) < (workload.metadata.generation ?? 0) || (status.updatedReplicas ?? 0) < (status.replicas ?? 0);
+  if (!rollingOut) return workload;
+  const scaled = await replaceWithLock(scope, ref, workload, (w) => {
+    w.spec.replicas = replicas;
+  });
+  const deadline = now() + 30_000;
+  for (;;) {
+    const current = await getWorkload(scope, ref);
+    const observed = (current.status as { observedGeneration?: number } | undefined)?.observedGeneration ?? 0;
+    if (observed >= (scaled.metadata.generation ?? 0) || now() > deadline) return current;
+    await sleep(200, signal);
+  }
+}
+
 /** The original object of a recreated kind, and who holds it, from the backup ConfigMap. */
 export async function readRecreateBackup(scope: Scope, ref: WorkloadRef): Promise<{ object: KubeObject; owner?: DevOwner } | undefined> {
   const map = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, CONFIG_MAP, backupConfigMapName(ref.kind, ref.name)));

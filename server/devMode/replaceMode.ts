@@ -15,6 +15,7 @@ import {
   readRecreateBackup,
   releaseHpas,
   replaceWithLock,
+  scaleBeforeRecreate,
   writeRecreateBackup,
 } from './clusterOps';
 import { KINDS, podTemplate, type KindInfo } from './kinds';
@@ -79,10 +80,11 @@ const inPlace: KindStrategy = {
     const { scope, params } = run;
     const plan = need(run.plan, 'plan');
     const dev = need(run.dev, 'dev');
-    const current = need(run.workload, 'workload');
+    let current = need(run.workload, 'workload');
     // The same plan again, with dev.patches applied on top: putting the unpatched spec back would roll the pods twice.
     const inPlace = plan.patches.length > 0 && podTemplate(params.kind, current)?.metadata?.annotations?.[DEV_HASH_ANNOTATION] === plan.devHash;
     if (!inPlace) {
+      if (params.kind === 'deployment') current = await scaleBeforeRecreate(scope, params, current, plan.devObject.spec.replicas, run.deps.now, run.signal);
       report(`patching ${describe(params)}: dev image ${dev.image}, sync sidecar, source volume at ${dev.workDir}`);
       // On a conflict replaceWithLock reads the workload again: unless someone took the lock meanwhile.
       run.workload = await replaceWithLock(scope, params, current, (w) => {

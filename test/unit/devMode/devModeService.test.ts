@@ -195,6 +195,31 @@ describe('cronjob: an end that stops right after restoring the CronJob', () => {
   });
 });
 
+describe('deployment: a dev start while a rollout is under way', () => {
+  const replaces = (cluster: FakeCluster) => cluster.calls.filter((c) => c.method === 'replace').map((c) => ({ replicas: c.object!.spec.replicas, strategy: c.object!.spec.strategy, dev: c.object!.spec.template.metadata.labels[DEV_POD_LABEL] === 'true' }));
+
+  it('scales to one replica under the old strategy first, then writes the Recreate dev spec (the controller would stall on both at once)', async () => {
+    const cluster = new FakeCluster();
+    // Two ReplicaSets with pods (updated 1 of 3); the controller has seen every generation the test writes.
+    cluster.seed({ ...workload('deployment'), status: { observedGeneration: 9, replicas: 3, updatedReplicas: 1 } });
+    const h = harness(cluster);
+    await h.service.start(h.scope, { kind: 'deployment', name: 'deployment', image: DEV_IMAGE }, new RecordingProgress(), never);
+    expect(replaces(cluster)).toEqual([
+      { replicas: 2, strategy: undefined, dev: false },
+      { replicas: 1, strategy: undefined, dev: false },
+      { replicas: 1, strategy: { type: 'Recreate' }, dev: true },
+    ]);
+  });
+
+  it('writes the dev spec at once when the rollout is done', async () => {
+    const cluster = new FakeCluster();
+    cluster.seed({ ...workload('deployment'), status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2 } });
+    const h = harness(cluster);
+    await h.service.start(h.scope, { kind: 'deployment', name: 'deployment', image: DEV_IMAGE }, new RecordingProgress(), never);
+    expect(replaces(cluster).map((r) => r.dev)).toEqual([false, true]);
+  });
+});
+
 describe('conflicts, failures and cancellation', () => {
   it('a replace that conflicts once (a controller wrote first) is read again and re-applied', async () => {
     const { h, before } = seeded('deployment', conflictOnReplace({ name: 'deployment' }));
