@@ -29,6 +29,8 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 900_000,
           fileParallelism: false,
+          // devModeFaults.test.ts runs its six kinds at once.
+          maxConcurrency: 6,
         },
       },
       {

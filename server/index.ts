@@ -13,3 +13,5 @@ export { FileLogger } from './fileLogger';
 export type { AgentTarget, Cluster, Logger, LogLevel, LogTag } from './ports';
 export { serveClient, MAX_MESSAGE_BYTES, type ClientStreams } from './rpc/clientConnection';
 export { listenOnUnixSocket } from './rpc/socketListener';
+/** Where the agent goes in the sidecar: its one writable directory besides the source (devMode/plan.ts). */
+export { SIDECAR_AGENT_DIR } from './devMode/plan';

@@ -8,3 +8,4 @@
  * Nothing here writes to stdout, which may be the daemon's protocol transport.
  */
 export { KubeCluster, type KubeClusterOptions } from './kubeCluster';
+export { FAULT_ENV, faultInjector, parseFault, type Fault } from './faultInjection';

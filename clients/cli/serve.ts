@@ -4,12 +4,13 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 import { startExecAgent, startLocalAgent } from '../../adapters/agent';
 import { connectDap, dapStreamChannel } from '../../adapters/dap';
-import { KubeCluster } from '../../adapters/kube';
+import { FAULT_ENV, KubeCluster, faultInjector, parseFault, type Fault } from '../../adapters/kube';
 import { DirectoryWatcher } from '../../adapters/watch';
 import {
   Daemon,
   FileLogger,
   NhdError,
+  SIDECAR_AGENT_DIR,
   createServices,
   listenOnUnixSocket,
   serveClient,
@@ -35,13 +36,21 @@ export interface ServeOptions {
 }
 
 export async function serve(options: ServeOptions): Promise<number> {
+  let fault: Fault | undefined;
+  try {
+    fault = testFault();
+  } catch (error) {
+    process.stderr.write(`nhd: ${(error as Error).message}\n`);
+    return 2;
+  }
   const paths = nhdPaths();
   ensureOwnDirectory(paths.stateDir, CHOOSE_NHD_HOME);
   rotateLog(paths.logFile);
   const log = new FileLogger(paths.logFile, process.env['NHD_LOG_LEVEL'] === 'debug' ? 'debug' : 'info');
   protectStdout(log);
   const testHooks = process.env['NHD_TEST_HOOKS'] === '1';
-  if (options.listen === undefined) return serveStdio(log, paths.logFile, testHooks);
+  if (fault) log.log('warn', 'daemon', `${FAULT_ENV}: this daemon kills itself ${fault.when} cluster write ${fault.write} (tests only)`);
+  if (options.listen === undefined) return serveStdio(log, paths.logFile, testHooks, fault);
   const socketPath = options.listen === true ? paths.socketPath : path.resolve(options.listen);
   const example = path.join(path.dirname(socketPath), `nhd-${process.getuid?.() ?? 'user'}`, path.basename(socketPath));
   const instead =
@@ -49,11 +58,11 @@ export async function serve(options: ServeOptions): Promise<number> {
       ? CHOOSE_NHD_HOME
       : `Give --listen a path in a directory only you can write, such as ${example} (nhd creates a missing one 0700), or leave the path out for the shared daemon's ${paths.socketPath}.`;
   ensureOwnDirectory(path.dirname(socketPath), instead);
-  return serveSocket(log, paths.logFile, socketPath, options.idleTimeoutSeconds, testHooks);
+  return serveSocket(log, paths.logFile, socketPath, options.idleTimeoutSeconds, testHooks, fault);
 }
 
-function serveStdio(log: FileLogger, logFile: string, testHooks: boolean): Promise<number> {
-  const daemon = createDaemon({ version: VERSION, mode: 'stdio', logFile, testHooks, log });
+function serveStdio(log: FileLogger, logFile: string, testHooks: boolean, fault: Fault | undefined): Promise<number> {
+  const daemon = createDaemon({ version: VERSION, mode: 'stdio', logFile, testHooks, log }, fault);
   log.log('info', 'daemon', 'serving stdio', { version: VERSION });
   return new Promise((resolve) => {
     let code = 1;
@@ -70,12 +79,12 @@ function serveStdio(log: FileLogger, logFile: string, testHooks: boolean): Promi
   });
 }
 
-async function serveSocket(log: FileLogger, logFile: string, socketPath: string, idleTimeoutSeconds: number, testHooks: boolean): Promise<number> {
+async function serveSocket(log: FileLogger, logFile: string, socketPath: string, idleTimeoutSeconds: number, testHooks: boolean, fault: Fault | undefined): Promise<number> {
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
     process.stderr.write(`nhd: the socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes; set NHD_HOME to a shorter directory.\n`);
     return 2;
   }
-  const daemon = createDaemon({ version: VERSION, mode: 'socket', socketPath, logFile, testHooks, log });
+  const daemon = createDaemon({ version: VERSION, mode: 'socket', socketPath, logFile, testHooks, log }, fault);
   const sockets = new Set<net.Socket>();
   let server: net.Server;
   try {
@@ -126,10 +135,22 @@ async function serveSocket(log: FileLogger, logFile: string, socketPath: string,
   });
 }
 
+/**
+ * NHD_TEST_FAULT (tests only, with NHD_TEST_HOOKS=1): the cluster write at which this daemon kills
+ * itself (adapters/kube/faultInjection.ts). A value that is not one stops the daemon from starting.
+ */
+function testFault(): Fault | undefined {
+  const text = process.env[FAULT_ENV];
+  if (text === undefined || text === '') return undefined;
+  if (process.env['NHD_TEST_HOOKS'] !== '1') throw new Error(`${FAULT_ENV} is set, but it is for tests only and works only with NHD_TEST_HOOKS=1; unset ${FAULT_ENV}.`);
+  return parseFault(text);
+}
+
 /** The daemon on the real edges: Kubernetes (adapters/kube), file sync (watch, agent) and DAP. */
-function createDaemon(options: Omit<DaemonOptions, 'createCluster'>): Daemon {
+function createDaemon(options: Omit<DaemonOptions, 'createCluster'>, fault: Fault | undefined): Daemon {
   const { log } = options;
-  const createCluster = (kubeconfig: string | undefined) => new KubeCluster({ logger: log, ...(kubeconfig ? { kubeconfig } : {}) });
+  const withFault = fault ? faultInjector(fault, log) : (cluster: Cluster) => cluster;
+  const createCluster = (kubeconfig: string | undefined) => withFault(new KubeCluster({ logger: log, ...(kubeconfig ? { kubeconfig } : {}) }));
   return new Daemon({ ...options, createCluster }, createServices(servicePorts(log)));
 }
 
@@ -143,7 +164,7 @@ function servicePorts(log: Logger): ServicePorts {
     fileSync: {
       watcher: new DirectoryWatcher(),
       launchAgent: (cluster: Cluster, target: AgentTarget, root: string) =>
-        startExecAgent(cluster, target, root, { onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
+        startExecAgent(cluster, target, root, { directory: SIDECAR_AGENT_DIR, onLog: (text) => log.log('debug', 'sync', `agent: ${text.trimEnd()}`) }),
       launchLocalAgent: async (root: string) => (await startLocalAgent(root, { onLog: (text) => log.log('debug', 'sync', `local agent: ${text.trimEnd()}`) })).link,
     },
     // nhd/debug/listen's sockets: beside the shared daemon's, in the runtime dir only this user can reach.

@@ -144,13 +144,14 @@ export async function putRunner(scope: Scope, runner: KubeObject): Promise<void>
 
 /**
  * Deletes the runner of a workload, if there is one and it is nhd's (an object of that name
- * without the runner label is someone else's). None is fine: a start may have died before it.
+ * without the runner label or nhd's owner annotation is someone else's). None is fine: a start may have died before it.
  */
 export async function deleteRunner(scope: Scope, ref: WorkloadRef): Promise<void> {
   const type = KINDS[ref.kind].runner;
   if (!type) return;
   const runner = await kubeCallAsync(() => scope.cluster.get(scope.context, scope.namespace, type, runnerName(ref.name)));
-  if (runner?.metadata.labels?.[RUNNER_LABEL] !== 'true') return;
+  // The owner annotation: a CronJob's dev Job made by an nhd from before runners had their label.
+  if (runner?.metadata.labels?.[RUNNER_LABEL] !== 'true' && !runner?.metadata.annotations?.[ANNOTATION.owner]) return;
   await kubeCallAsync(() => scope.cluster.delete(scope.context, scope.namespace, type, runnerName(ref.name), { propagation: 'Background' }));
 }
 

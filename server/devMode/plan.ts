@@ -17,6 +17,25 @@ export const SOURCE_VOLUME = 'nhd-src';
 export const SIDECAR_NAME = 'nhd-sync';
 /** Where the sidecar sees the source volume (the agent's root). */
 export const SIDECAR_ROOT = '/nhd/src';
+/** The sidecar's one other writable place: where the daemon uploads the agent (adapters/agent). */
+export const SIDECAR_AGENT_DIR = '/tmp/nhd-agent';
+/** The small emptyDir at SIDECAR_AGENT_DIR. */
+export const AGENT_VOLUME = 'nhd-agent';
+
+/**
+ * The sidecar's confinement (docs/security.md): its root file system is read-only, so the source
+ * volume and the agent's directory are all it can write, and it keeps only the two capabilities
+ * that let the agent, as root, write, delete and chmod files of the dev container's user, whatever
+ * that user is: DAC_OVERRIDE (write into and read a directory or file of another uid) and FOWNER
+ * (chmod and set the mtime of another uid's file, delete in a sticky directory). The agent never
+ * chowns, so CHOWN is not among them.
+ */
+export const SIDECAR_SECURITY_CONTEXT = {
+  privileged: false,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE', 'FOWNER'] },
+};
 
 /**
  * The sidecar's requests and limits, Nocalhost's own for its sidecar: a namespace whose quota
@@ -160,11 +179,17 @@ function devPodSpec(spec: PodSpec, containerName: string, input: DevStartInput):
     imagePullPolicy: 'IfNotPresent',
     command: KEEP_ALIVE,
     resources: SIDECAR_RESOURCES,
-    volumeMounts: [{ name: SOURCE_VOLUME, mountPath: SIDECAR_ROOT }],
+    securityContext: structuredClone(SIDECAR_SECURITY_CONTEXT),
+    volumeMounts: [
+      { name: SOURCE_VOLUME, mountPath: SIDECAR_ROOT },
+      { name: AGENT_VOLUME, mountPath: SIDECAR_AGENT_DIR },
+    ],
   });
   out.volumes = [
-    ...(out.volumes ?? []).filter((v) => v.name !== SOURCE_VOLUME),
+    ...(out.volumes ?? []).filter((v) => v.name !== SOURCE_VOLUME && v.name !== AGENT_VOLUME),
     { name: SOURCE_VOLUME, emptyDir: {} },
+    // The agent is about 40 KB; a few versions of it fit many times over.
+    { name: AGENT_VOLUME, emptyDir: { sizeLimit: '16Mi' } },
     ...claimVolumes.map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.claim.claimName } })),
   ];
   return out;
@@ -231,7 +256,8 @@ export function runnerOf(kind: WorkloadKind, workload: KubeObject): KubeObject |
       const nodeSelector: Record<string, string> = template.spec.nodeSelector ?? {};
       for (const key of Object.keys(NO_NODE_SELECTOR)) delete nodeSelector[key];
       if (Object.keys(nodeSelector).length === 0) delete template.spec.nodeSelector;
-      const selector = clone(workload.spec.selector);
+      // apps/v1 requires a selector; the template's labels stand in for a malformed one.
+      const selector = clone(workload.spec.selector ?? { matchLabels: { ...template.metadata?.labels } });
       selector.matchLabels = { ...selector.matchLabels, [DEV_POD_LABEL]: 'true' };
       return {
         apiVersion: 'apps/v1',

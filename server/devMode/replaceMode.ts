@@ -80,7 +80,7 @@ const inPlace: KindStrategy = {
     const { scope, params } = run;
     const plan = need(run.plan, 'plan');
     const dev = need(run.dev, 'dev');
-    const current = need(run.workload, 'workload');
+    let current = need(run.workload, 'workload');
     // The same plan again, with dev.patches applied on top: putting the unpatched spec back would roll the pods twice.
     const inPlace = plan.patches.length > 0 && podTemplate(params.kind, current)?.metadata?.annotations?.[DEV_HASH_ANNOTATION] === plan.devHash;
     if (!inPlace) {

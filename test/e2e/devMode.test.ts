@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DevStartRequest, type DevStartParams } from '../../protocol';
 import { connectSocketClient, startSocketDaemon, tempHome, until } from '../harness/daemon';
 import { APP_IMAGE, DEV_IMAGE, apply, createNamespace, kubectl, kubectlJson, nhdCli, specOf, waitPodReady, waitRollout } from './support';
+import { MANIFESTS, NAMES, comparable, container } from './workloads';
 
 /** Dev mode's guarantees on the real cluster (issue: dev mode, items 2 and 3). */
 const ns = createNamespace('nhd-dev');
@@ -14,92 +15,6 @@ afterAll(() => {
   bob.stop();
   ns.dispose();
 });
-
-/** One container in YAML flow style, so it fits at any indentation. */
-const container = (name: string, command = 'python3 -m http.server 9080') =>
-  `{name: ${name}, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "${command}"], readinessProbe: {tcpSocket: {port: 9080}, periodSeconds: 2}}`;
-
-const MANIFESTS: Record<string, string> = {
-  deployment: `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: dep}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: dep}}
-  template:
-    metadata: {labels: {app: dep}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [${container('app')}]`,
-  statefulset: `apiVersion: v1
-kind: Service
-metadata: {name: sts}
-spec: {clusterIP: None, selector: {app: sts}, ports: [{port: 9080}]}
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: sts}
-spec:
-  serviceName: sts
-  replicas: 1
-  selector: {matchLabels: {app: sts}}
-  template:
-    metadata: {labels: {app: sts}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [${container('app')}]`,
-  daemonset: `apiVersion: apps/v1
-kind: DaemonSet
-metadata: {name: ds}
-spec:
-  selector: {matchLabels: {app: ds}}
-  template:
-    metadata: {labels: {app: ds}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [${container('app')}]`,
-  job: `apiVersion: batch/v1
-kind: Job
-metadata: {name: job}
-spec:
-  backoffLimit: 2
-  activeDeadlineSeconds: 3600
-  template:
-    metadata: {labels: {app: job}}
-    spec:
-      restartPolicy: Never
-      terminationGracePeriodSeconds: 1
-      containers: [${container('app')}]`,
-  cronjob: `apiVersion: batch/v1
-kind: CronJob
-metadata: {name: cron}
-spec:
-  schedule: "0 0 1 1 *"
-  jobTemplate:
-    spec:
-      template:
-        metadata: {labels: {app: cron}}
-        spec:
-          restartPolicy: Never
-          terminationGracePeriodSeconds: 1
-          containers: [${container('app')}]`,
-  pod: `apiVersion: v1
-kind: Pod
-metadata: {name: pod, labels: {app: pod}}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers: [${container('app')}]`,
-};
-const NAMES: Record<string, string> = { deployment: 'dep', statefulset: 'sts', daemonset: 'ds', job: 'job', cronjob: 'cron', pod: 'pod' };
-
-/** Fields the Job controller generates anew when a Job is created again. */
-function comparable(kind: string, spec: any): unknown {
-  if (kind !== 'job') return spec;
-  const copy = structuredClone(spec);
-  delete copy.selector;
-  for (const key of ['controller-uid', 'job-name', 'batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-name']) delete copy.template.metadata.labels[key];
-  return copy;
-}
 
 function devPods(app: string): any[] {
   return kubectlJson(['get', 'pods', '-n', ns.name, '-l', `nhd.dev/dev-pod=true,app=${app}`]).items.filter((p: any) => !p.metadata.deletionTimestamp);
@@ -191,42 +106,6 @@ describe('ownership and idempotence', () => {
 async function endAll(): Promise<void> {
   for (const ref of ['deployment/dep', 'pod/pod', 'deployment/crashy']) await bob.run(['dev', 'end', ref, '-n', ns.name, '--force']);
 }
-
-describe('a daemon killed with SIGKILL during dev start', () => {
-  beforeEach(endAll);
-  // Each step of the progress the daemon reports; the kill lands right after the step begins.
-  const cases: [string, string, RegExp][] = [
-    ['deployment', 'dep', /backing up/],
-    ['deployment', 'dep', /patching/],
-    ['deployment', 'dep', /waiting for the dev pod|pulling images|waiting for a node/],
-    ['pod', 'pod', /backing up the original object/],
-    ['pod', 'pod', /replacing pod\/pod/],
-    ['pod', 'pod', /waiting for the dev pod|pulling images|waiting for a node/],
-  ];
-  it.each(cases)('%s at step %s %s leaves a workload that dev end restores', async (kind, name, step) => {
-    const before = specOf(ns.name, kind, name);
-    const home = tempHome();
-    const daemon = await startSocketDaemon(home, [], { NHD_IDENTITY: 'alice@laptop', KUBECONFIG: process.env['KUBECONFIG']! });
-    const client = await connectSocketClient(daemon.socketPath);
-    const params: DevStartParams = { kind: kind as DevStartParams['kind'], name, namespace: ns.name, image: DEV_IMAGE, workDoneToken: 'kill' };
-    const pending = client.connection.sendRequest(DevStartRequest.type, params).catch(() => 'died');
-    await until(
-      () => client.notifications.some((n) => n.method === '$/progress' && step.test(JSON.stringify((n.params as { value: unknown }).value))),
-      `progress ${step}`,
-      60_000,
-    );
-    daemon.process.kill('SIGKILL');
-    await until(() => daemon.process.exitCode !== null || daemon.process.signalCode !== null, 'the daemon dies');
-    // A closed connection does not fail pending requests in vscode-jsonrpc; disposing it does.
-    client.dispose();
-    await pending;
-    const end = await alice.run(['dev', 'end', `${kind}/${name}`, '-n', ns.name]);
-    expect(end.stderr).not.toMatch(/^nhd: /m);
-    expect(end.code).toBe(0);
-    await until(() => { try { return JSON.stringify(specOf(ns.name, kind, name)) === JSON.stringify(before); } catch { return false; } }, 'the original spec is back', 60_000);
-    expect(specOf(ns.name, kind, name)).toEqual(before);
-  }, 180_000);
-});
 
 describe('failures', () => {
   beforeEach(endAll);

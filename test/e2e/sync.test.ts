@@ -69,12 +69,14 @@ function remoteTree(pod: string): Record<string, string> {
 
 const syncPushes = () => client.notifications.filter((n) => n.method === 'nhd/sync/didChange').map((n) => n.params as SyncStatus);
 
-async function status(): Promise<SyncStatus> {
+async function statusOf(name: string): Promise<SyncStatus> {
   const { sessions } = await client.connection.sendRequest(SyncStatusRequest.type, {});
-  const session = sessions.find((s) => s.sessionId.endsWith(`/${ns.name}/deployment/web`));
-  if (!session) throw new Error(`no sync session for web: ${JSON.stringify(sessions)}`);
+  const session = sessions.find((s) => s.sessionId.endsWith(`/${ns.name}/deployment/${name}`));
+  if (!session) throw new Error(`no sync session for ${name}: ${JSON.stringify(sessions)}`);
   return session;
 }
+
+const status = () => statusOf('web');
 
 async function converged(local: string): Promise<void> {
   const want = JSON.stringify(localTree(local), Object.keys(localTree(local)).sort());
@@ -218,6 +220,57 @@ describe('two-way file sync (sync.type sendReceive)', () => {
     kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'rm', '/src/gen/out.txt']);
     await until(() => !fs.existsSync(path.join(local, 'gen/out.txt')), 'the delete arrives locally', 20_000);
     expect((await cli.run(['dev', 'end', 'deployment/web', '-n', ns.name])).code).toBe(0);
+  });
+});
+
+describe('the sync sidecar', () => {
+  it('is confined: read-only root, no privilege, only DAC_OVERRIDE and FOWNER; it writes only the source and the agent directory', async () => {
+    const session = await client.connection.sendRequest(DevStartRequest.type, { kind: 'deployment', name: 'web', namespace: ns.name, localDir: tempHome(), sync: true, image: DEV_IMAGE, workDir: '/src' });
+    const pod = session.pod!;
+    const sidecar = kubectlJson(['get', 'pod', pod, '-n', ns.name]).spec.containers.find((c: { name: string }) => c.name === 'nhd-sync');
+    expect(sidecar.securityContext).toEqual({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE', 'FOWNER'] } });
+    const inSidecar = (script: string) => kubectl(['exec', '-n', ns.name, pod, '-c', 'nhd-sync', '--', 'sh', '-c', script]);
+    // Bits 1 (DAC_OVERRIDE) and 3 (FOWNER), nothing else, for the agent's processes as for PID 1.
+    expect(inSidecar('grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status')).toBe('CapPrm:\t000000000000000a\nCapEff:\t000000000000000a\nCapBnd:\t000000000000000a\n');
+    for (const outside of ['/tmp/x', '/etc/x', '/nhd/x', '/root/x']) {
+      expect(inSidecar(`touch ${outside} 2>&1; echo "exit $?"`), outside).toMatch(/Read-only file system\nexit 1\n$/);
+    }
+    expect(inSidecar('touch /nhd/src/.probe /tmp/nhd-agent/.probe && rm /nhd/src/.probe /tmp/nhd-agent/.probe && echo ok')).toBe('ok\n');
+    // The agent it runs from there works (the sync of this session is up).
+    await until(async () => (await status()).state === 'watching', 'sync watching', 30_000);
+    expect((await cli.run(['dev', 'end', 'deployment/web', '-n', ns.name])).code).toBe(0);
+  });
+});
+
+describe('a dev container that runs as another user', () => {
+  const local = tempHome();
+
+  it("replaces, chmods and deletes the files that user wrote, through the confined sidecar's two capabilities", async () => {
+    applyDeployment(ns.name, 'other', [`{name: app, image: ${DEV_IMAGE}, command: [sh, -c, 'sleep infinity'], securityContext: {runAsUser: 1000, runAsGroup: 1000}}`]);
+    for (let i = 0; i < 6; i++) fs.writeFileSync(path.join(local, `keep${i}.txt`), `keep ${i}\n`);
+    const session = await client.connection.sendRequest(DevStartRequest.type, { kind: 'deployment', name: 'other', namespace: ns.name, localDir: local, sync: true, image: DEV_IMAGE, workDir: '/src' });
+    const pod = session.pod!;
+    const sameTree = () => {
+      const remote = remoteTree(pod);
+      return JSON.stringify(remote, Object.keys(remote).sort()) === JSON.stringify(localTree(local), Object.keys(localTree(local)).sort());
+    };
+    await until(sameTree, 'the initial sync', 30_000);
+    // uid 1000 makes a directory only it can write, with a read-only file in it.
+    kubectl(['exec', '-n', ns.name, pod, '-c', 'app', '--', 'sh', '-c', 'mkdir -m 0755 /src/mine && echo theirs > /src/mine/a.txt && chmod 0444 /src/mine/a.txt']);
+    expect(kubectl(['exec', '-n', ns.name, pod, '-c', 'nhd-sync', '--', 'stat', '-c', '%u %a', '/nhd/src/mine', '/nhd/src/mine/a.txt'])).toBe('1000 755\n1000 444\n');
+    // The local side writes over it, adds to it and makes the directory 0700 (a chmod of uid 1000's directory).
+    fs.mkdirSync(path.join(local, 'mine'), { mode: 0o700 });
+    fs.chmodSync(path.join(local, 'mine'), 0o700);
+    fs.writeFileSync(path.join(local, 'mine/a.txt'), 'ours\n', { mode: 0o644 });
+    fs.writeFileSync(path.join(local, 'mine/b.txt'), 'new\n', { mode: 0o600 });
+    await client.connection.sendRequest(SyncResyncRequest.type, { sessionId: (await statusOf('other')).sessionId });
+    await until(sameTree, 'the local tree over the files of uid 1000', 30_000);
+    expect(remoteTree(pod)['mine']).toBe('dir');
+    expect(kubectl(['exec', '-n', ns.name, pod, '-c', 'nhd-sync', '--', 'stat', '-c', '%a', '/nhd/src/mine'])).toBe('700\n');
+    // And deletes the directory of uid 1000, mode 0700, with what is in it.
+    fs.rmSync(path.join(local, 'mine'), { recursive: true });
+    await until(sameTree, 'the delete of the directory of uid 1000', 30_000);
+    expect((await cli.run(['dev', 'end', 'deployment/other', '-n', ns.name])).code).toBe(0);
   });
 });
 

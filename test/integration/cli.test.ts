@@ -32,6 +32,17 @@ describe('nhd CLI', () => {
     expect(result.stdout).toMatch(/\nclients: 1 \(nhd-cli \S+\)\nsessions: none\n$/);
   });
 
+  it('nhd serve refuses to start with an NHD_TEST_FAULT that is not a fault, or without NHD_TEST_HOOKS=1', async () => {
+    const faultHome = tempHome();
+    const bad = await runCli(['serve', '--listen', path.join(faultHome, 'nhd.sock')], { ...nhdEnv(faultHome), NHD_TEST_FAULT: 'write:3:during' });
+    expect(bad).toMatchObject({ code: 2, stdout: '' });
+    expect(bad.stderr).toBe('nhd: NHD_TEST_FAULT="write:3:during" is not a fault: write it as write:N:before or write:N:after (N from 1, the cluster write to kill the daemon at), or unset NHD_TEST_FAULT; it is for tests only.\n');
+    const noHooks = await runCli(['serve', '--listen', path.join(faultHome, 'nhd.sock')], { ...nhdEnv(faultHome), NHD_TEST_FAULT: 'write:3:after', NHD_TEST_HOOKS: '' });
+    expect(noHooks.code).toBe(2);
+    expect(noHooks.stderr).toBe('nhd: NHD_TEST_FAULT is set, but it is for tests only and works only with NHD_TEST_HOOKS=1; unset NHD_TEST_FAULT.\n');
+    expect(fs.existsSync(path.join(faultHome, 'nhd.sock'))).toBe(false);
+  });
+
   it('validates every reference config with no errors', async () => {
     // Every config file of the reference set: the app-level bookinfo config (its base-services.yaml
     // and env.dev come in through _INCLUDE_ and envFile), and a manifest carrying dev.nocalhost.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DevOwner, DevSettings } from '../../protocol';
 import { defaultDevConfig } from '../../server/config';
 import { ANNOTATION, DEV_POD_LABEL, NO_NODE_SELECTOR, RUNNER_LABEL } from '../../server/devMode/annotations';
-import { KEEP_ALIVE, SIDECAR_NAME, SOURCE_VOLUME, freshCopy, originalOf, planDevEnd, planDevStart } from '../../server/devMode/plan';
+import { AGENT_VOLUME, KEEP_ALIVE, SIDECAR_NAME, SOURCE_VOLUME, freshCopy, originalOf, planDevEnd, planDevStart } from '../../server/devMode/plan';
 import { assessDevPod } from '../../server/devMode/podStatus';
 import type { KubeObject } from '../../server/ports';
 
@@ -39,12 +39,49 @@ describe('planDevStart', () => {
       volumeMounts: [{ name: SOURCE_VOLUME, mountPath: '/src' }],
     });
     expect(spec.template.spec.containers[1]).toEqual({ name: 'side', image: 'side:1' });
-    expect(spec.template.spec.containers[2]).toMatchObject({ name: SIDECAR_NAME, image: 'sidecar:1', volumeMounts: [{ name: SOURCE_VOLUME, mountPath: '/nhd/src' }] });
+    expect(spec.template.spec.containers[2]).toMatchObject({ name: SIDECAR_NAME, image: 'sidecar:1', volumeMounts: [{ name: SOURCE_VOLUME, mountPath: '/nhd/src' }, { name: AGENT_VOLUME, mountPath: '/tmp/nhd-agent' }] });
     // Requests and limits, so that a namespace whose quota demands them admits the dev pod.
     expect(spec.template.spec.containers[2].resources).toEqual({ requests: { cpu: '100m', memory: '50Mi' }, limits: { cpu: '1', memory: '1Gi' } });
-    expect(spec.template.spec.volumes).toEqual([{ name: 'data', emptyDir: {} }, { name: SOURCE_VOLUME, emptyDir: {} }]);
+    expect(spec.template.spec.volumes).toEqual([{ name: 'data', emptyDir: {} }, { name: SOURCE_VOLUME, emptyDir: {} }, { name: AGENT_VOLUME, emptyDir: { sizeLimit: '16Mi' } }]);
     expect(spec.replicas).toBe(1);
     expect(spec.template.metadata.labels).toEqual({ app: 'web', [DEV_POD_LABEL]: 'true' });
+  });
+
+  it('confines the sync sidecar: read-only root, no privilege, only DAC_OVERRIDE and FOWNER, writable only in the source and the agent directory', () => {
+    const original = deployment();
+    // A pod-level context is the pod's; the sidecar's own fields are set on the container whatever it says.
+    original.spec.template.spec.securityContext = { fsGroup: 2000 };
+    const spec = start('deployment', original).devObject.spec.template.spec;
+    expect(spec.containers[2]).toEqual({
+      name: SIDECAR_NAME,
+      image: 'sidecar:1',
+      imagePullPolicy: 'IfNotPresent',
+      command: KEEP_ALIVE,
+      resources: { requests: { cpu: '100m', memory: '50Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+      securityContext: {
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'], add: ['DAC_OVERRIDE', 'FOWNER'] },
+      },
+      volumeMounts: [
+        { name: SOURCE_VOLUME, mountPath: '/nhd/src' },
+        { name: AGENT_VOLUME, mountPath: '/tmp/nhd-agent' },
+      ],
+    });
+    expect(spec.securityContext).toEqual({ fsGroup: 2000 });
+    for (const kind of ['statefulset', 'daemonset', 'job', 'cronjob', 'pod'] as const) {
+      const template = kind === 'pod' ? { spec: podSpec() } : kind === 'cronjob' ? undefined : { metadata: {}, spec: podSpec() };
+      const object: KubeObject =
+        kind === 'pod'
+          ? { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec: podSpec() }
+          : kind === 'cronjob'
+            ? { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { name: 'c', namespace: 'ns', uid: 'u' }, spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { metadata: {}, spec: podSpec() } } } } }
+            : { apiVersion: 'x', kind: 'X', metadata: { name: 'w', namespace: 'ns' }, spec: { template } };
+      const plan = start(kind, object);
+      const devSpec = kind === 'pod' ? plan.devObject.spec : kind === 'cronjob' ? plan.devObject.spec.jobTemplate.spec.template.spec : plan.devObject.spec.template.spec;
+      expect(devSpec.containers.find((c: { name: string }) => c.name === SIDECAR_NAME)).toEqual(spec.containers[2]);
+    }
   });
 
   it("leaves the dev image's pull policy to Kubernetes unless the config sets one", () => {
