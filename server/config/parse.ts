@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
-import { appRoot, fieldOf, service as serviceType, typeName, type FieldType } from './fields';
+import { appRoot, fieldOf, service as serviceType, typeName, type Field, type FieldType } from './fields';
 import { LineIndex } from './lineIndex';
 import { parseEnvFile, renderTemplate, type RenderResult } from './template';
 import type {
@@ -343,8 +343,11 @@ function deref(ctx: Context, node: unknown): unknown {
   return node;
 }
 
-/** Checks a node against a field type, reporting problems; returns plain data, or undefined when absent or invalid. */
-function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unknown {
+/**
+ * Checks a node against a field type, reporting problems; returns plain data, or undefined when
+ * absent or invalid. `quiet`: a not-applied ancestor was reported, so its fields are not again.
+ */
+function walk(ctx: Context, raw: unknown, type: FieldType, where: string, quiet = false): unknown {
   const node = deref(ctx, raw);
   if (node === null || node === undefined || (isScalar(node) && node.value === null)) return undefined;
   const span = rangeOf(node);
@@ -394,7 +397,7 @@ function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unkno
       if (!isSeq(node)) return typeError();
       const out: unknown[] = [];
       for (const item of node.items) {
-        const v = walk(ctx, item, type.items, where);
+        const v = walk(ctx, item, type.items, where, quiet);
         if (v !== undefined) out.push(v);
       }
       return out;
@@ -411,13 +414,34 @@ function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unkno
           ctx.report('warning', 'unknown-key', `unknown key "${key}"${where ? ` in ${where}` : ''}${suggest(key, type)}; it is ignored`, keySpan);
           continue;
         }
-        const value = walk(ctx, pair.value, field.type, key);
+        const reported = !quiet && field.status.kind === 'notApplied' && reportNotApplied(ctx, where, field, pair.value, keySpan);
+        const value = walk(ctx, pair.value, field.type, key, quiet || reported);
         out[KEYS][key] = { key: keySpan, value: pair.value ? rangeOf(deref(ctx, pair.value)) : keySpan };
         if (value !== undefined) out[key] = value;
       }
       return out;
     }
   }
+}
+
+/**
+ * A field nhd does not act on, set to something that would change what Nocalhost does: a
+ * `not-applied` warning that says why. A value that changes nothing (empty, false, the default)
+ * is not reported. Returns whether it reported.
+ */
+function reportNotApplied(ctx: Context, where: string, field: Field, raw: unknown, keySpan: Span): boolean {
+  if (field.status.kind !== 'notApplied') return false;
+  const node = deref(ctx, raw);
+  if (node === null || node === undefined) return false;
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null || v === '' || v === false || (typeof v === 'string' && yaml11False.has(v)) || v === field.default) return false;
+    if ((typeof v === 'string' || typeof v === 'boolean') && field.status.same?.includes(v)) return false;
+  }
+  if ((isSeq(node) || isMap(node)) && node.items.length === 0) return false;
+  const name = where && !['service', 'services', 'containers'].includes(where) ? `${where}.${field.key}` : field.key;
+  ctx.report('warning', 'not-applied', `${name} is not applied by nhd: ${field.status.why}`, keySpan);
+  return true;
 }
 
 const yaml11True = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
