@@ -57,7 +57,11 @@ export interface DevSession {
   owner: DevOwner;
   /** What went wrong, in state `failed`. */
   error?: string;
-  /** What did not work but did not stop dev mode (a config port-forward whose port is taken). */
+  /**
+   * What did not work but did not stop dev mode (a config port-forward whose port is taken), and
+   * the fields of the dev config entry in use that nhd does not act on, each with where and why
+   * (from dev start on; the CLI prints them to stderr, the editors show them).
+   */
   warnings?: string[];
 }
 

@@ -43,3 +43,4 @@ export { renderTemplate, parseEnvFile } from './template';
 export { devAnnotation } from './manifest';
 export { appFields, serviceFields, type Field, type FieldType } from './fields';
 export { defaultDevConfig, selectDevConfig } from './select';
+export { notAppliedFor } from './diagnostics';

@@ -49,6 +49,7 @@ export function startSteps(mode: DevModeStrategy): Step<StartRun>[] {
         const resolved = resolveSettings(run.params, original, run.deps.env);
         run.dev = resolved.dev;
         run.container = resolved.container;
+        run.configWarnings = resolved.warnings;
         run.deps.sessions.remember(run.id, { ...run.params }, original);
       },
     },
@@ -70,6 +71,7 @@ export function startSteps(mode: DevModeStrategy): Step<StartRun>[] {
           ...(params.localDir ? { localDir: params.localDir } : {}),
           state: 'starting',
           owner: need(run.me, 'me'),
+          ...(run.configWarnings?.length ? { warnings: [...run.configWarnings] } : {}),
         };
         run.deps.sessions.update(run.session);
       },

@@ -1,5 +1,5 @@
 import { ErrorCode, type DevSettings, type DevStartParams } from '../../protocol';
-import { defaultDevConfig, findDevConfigFile, loadDevConfigFile, parseDevConfig, selectDevConfig } from '../config';
+import { defaultDevConfig, findDevConfigFile, loadDevConfigFile, notAppliedFor, parseDevConfig, selectDevConfig, type ConfigDiagnostic } from '../config';
 import { NhdError } from '../errors';
 import type { KubeObject } from '../ports';
 import { podTemplate } from './kinds';
@@ -27,6 +27,8 @@ export interface ResolvedSettings {
   /** The container dev mode swaps: `--container`, else the config entry's `name`, else the workload's first. */
   container: string;
   source?: DevSettingsSource;
+  /** The config's fields that nhd does not act on, set in this entry: each says why (dev start shows them once). */
+  warnings: string[];
 }
 
 /** The dev settings, the container they apply to and where they come from. */
@@ -34,6 +36,7 @@ export function resolveSettings(params: DevStartParams, original: KubeObject, en
   const workload = { name: params.name, serviceType: params.kind, ...(params.container ? { container: params.container } : {}) };
   let dev: ResolvedDevSettings | undefined;
   let source: DevSettingsSource | undefined;
+  let warnings: string[] = [];
   const file = params.localDir ? findDevConfigFile(params.localDir) : undefined;
   if (file) {
     const result = loadDevConfigFile(file, env);
@@ -44,6 +47,7 @@ export function resolveSettings(params: DevStartParams, original: KubeObject, en
     const { service, container: selected } = selectDevConfig(result.services, workload);
     dev = selected && withService(selected.dev, service);
     if (selected) source = { file, container: selected.name };
+    if (service) warnings = located(file, notAppliedFor(result.diagnostics, service, selected));
   }
   const annotation = original.metadata.annotations?.['dev.nocalhost'];
   if (!dev && annotation) {
@@ -52,13 +56,18 @@ export function resolveSettings(params: DevStartParams, original: KubeObject, en
       const { service, container: selected } = selectDevConfig(result.services, workload);
       dev = selected && withService(selected.dev, service);
       if (selected) source = { annotation: `${params.kind}/${params.name}`, container: selected.name };
+      if (service) warnings = located(`the dev.nocalhost annotation of ${params.kind}/${params.name}`, notAppliedFor(result.diagnostics, service, selected));
     }
   }
   const settings: ResolvedDevSettings = structuredClone(dev ?? defaultDevConfig());
   if (params.image) settings.image = params.image;
   if (params.workDir) settings.workDir = params.workDir;
   const container = targetContainer(params, original, source, settings.devContainerName);
-  return source ? { dev: settings, container, source } : { dev: settings, container };
+  return source ? { dev: settings, container, source, warnings } : { dev: settings, container, warnings };
+}
+
+function located(where: string, diagnostics: readonly ConfigDiagnostic[]): string[] {
+  return diagnostics.map((d) => `${where}:${d.range.start.line + 1}: ${d.message}`);
 }
 
 /**

@@ -107,6 +107,8 @@ export interface StartRun {
   dev?: ResolvedDevSettings;
   /** dev settings: the container they apply to (settings.ts `targetContainer`). */
   container?: string;
+  /** dev settings: the config's fields nhd does not act on, with why; open session puts them on the session. */
+  configWarnings?: string[];
   /** open session: from here on, a failure marks the session failed. */
   session?: DevSession;
   /** claims */

@@ -340,6 +340,16 @@ ${extra}`);
     expect(h.forwards.stopped).toBe(1);
   });
 
+  it("the config's fields nhd does not act on are the session's warnings from its start", async () => {
+    const cluster = new FakeCluster();
+    cluster.seed(workload('deployment'));
+    const h = harness(cluster, ALICE, { env: { DEV_IMAGE: 'from-env:v2' } });
+    const localDir = project('      useDevContainer: true\n');
+    const session = await h.service.start(h.scope, { kind: 'deployment', name: 'deployment', localDir }, new RecordingProgress(), never);
+    expect(session.warnings).toEqual([`${path.join(localDir, '.nocalhost', 'config.yaml')}:9: dev.useDevContainer is not applied by nhd: nhd always replaces the container (\`true\` is treated as \`false\`)`]);
+    expect(h.changes.find((c) => c.state === 'starting')?.warnings).toEqual(session.warnings);
+  });
+
   it('a port-forward or a sync that fails is a warning, and dev mode stays up', async () => {
     const cluster = new FakeCluster();
     cluster.seed(workload('deployment'));

@@ -31,16 +31,52 @@ describe('resolveSettings', () => {
 
   it('takes the dev.nocalhost annotation when there is no config, its ${VAR} from the same environment', () => {
     const original = deployment({ 'dev.nocalhost': ANNOTATION_CONFIG });
-    expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, {})).toEqual({ dev: expect.objectContaining({ image: 'annotated:v1', workDir: '/annotated' }), container: 'app', source: { annotation: 'deployment/web', container: 'app' } });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, {})).toEqual({ dev: expect.objectContaining({ image: 'annotated:v1', workDir: '/annotated' }), container: 'app', source: { annotation: 'deployment/web', container: 'app' }, warnings: [] });
     expect(resolveSettings({ kind: 'deployment', name: 'web' }, original, { ANNOTATED: 'env:v2' }).dev.image).toBe('env:v2');
     // A config file wins over the annotation.
     expect(resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1') }, original, {}).dev.image).toBe('file:v1');
   });
 
   it('falls back to the defaults, and the flags override whatever was found', () => {
-    expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {})).toEqual({ dev: defaultDevConfig(), container: 'proxy' });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {})).toEqual({ dev: defaultDevConfig(), container: 'proxy', warnings: [] });
     const { dev } = resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1'), image: 'flag:v9', workDir: '/flag' }, deployment(), {});
     expect(dev).toMatchObject({ image: 'flag:v9', workDir: '/flag' });
+  });
+});
+
+describe('the fields nhd does not act on', () => {
+  it("are the session's warnings, once, each with where and why: those of the entry in use, not of other services or containers", () => {
+    const dir = projectWithConfig(
+      [
+        '- name: web',
+        '  serviceType: deployment',
+        '  dependLabelSelector: { pods: [db] }',
+        '  containers:',
+        '    - name: app',
+        '      dev: { image: app-dev:v1, useDevContainer: true, hub: 1 }',
+        '    - name: proxy',
+        '      dev: { image: proxy-dev:v1, gitUrl: https://example.com/proxy.git }',
+        '- name: other',
+        '  serviceType: deployment',
+        '  containers: [{ dev: { gitUrl: https://example.com/other.git } }]',
+        '',
+      ].join('\n'),
+    );
+    const file = path.join(dir, '.nocalhost', 'config.yaml');
+    const r = resolveSettings({ kind: 'deployment', name: 'web', localDir: dir }, deployment(), {});
+    expect(r.container).toBe('app');
+    expect(r.warnings).toEqual([
+      `${file}:3: dependLabelSelector is not applied by nhd: nhd does not wait for dependencies, at install or at dev start`,
+      `${file}:6: dev.useDevContainer is not applied by nhd: nhd always replaces the container (\`true\` is treated as \`false\`)`,
+    ]);
+    expect(resolveSettings({ kind: 'deployment', name: 'web', localDir: dir, container: 'proxy' }, deployment(), {}).warnings).toEqual([
+      `${file}:3: dependLabelSelector is not applied by nhd: nhd does not wait for dependencies, at install or at dev start`,
+      `${file}:8: dev.gitUrl is not applied by nhd: nhd does not clone; it syncs the local directory you give it (--local-dir)`,
+    ]);
+    const annotated = deployment({ 'dev.nocalhost': 'containers: [{ name: app, dev: { image: a:v1, useDevContainer: yes } }]' });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, annotated, {}).warnings).toEqual([
+      'the dev.nocalhost annotation of deployment/web:1: dev.useDevContainer is not applied by nhd: nhd always replaces the container (`true` is treated as `false`)',
+    ]);
   });
 });
 
