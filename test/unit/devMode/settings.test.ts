@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolveSettings, wantsSync } from '../../../server/devMode/settings';
+import { applicationOf, resolveSettings, wantsSync } from '../../../server/devMode/settings';
 import type { KubeObject } from '../../../server/ports';
 import { defaultDevConfig } from '../../../server/config';
 import { projectWithConfig } from './support';
@@ -41,6 +41,43 @@ describe('resolveSettings', () => {
     expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {})).toEqual({ dev: defaultDevConfig(), container: 'proxy', warnings: [] });
     const { dev } = resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1'), image: 'flag:v9', workDir: '/flag' }, deployment(), {});
     expect(dev).toMatchObject({ image: 'flag:v9', workDir: '/flag' });
+  });
+});
+
+describe("the application's ConfigMap dev.nocalhost.config.<app>", () => {
+  const configMap = (text: string) => ({ name: 'dev.nocalhost.config.shop', text });
+  const appLevel = `configProperties: { version: v2 }\napplication:\n  name: shop\n  services:\n    - name: web\n      serviceType: deployment\n      containers: [{ name: app, dev: { image: from-cm:v1, workDir: /cm } }]\n`;
+
+  it('configures the workload when neither a local file nor the annotation does, in any shape of the file', () => {
+    const r = resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {}, configMap(appLevel));
+    expect(r).toMatchObject({ dev: { image: 'from-cm:v1', workDir: '/cm' }, container: 'app', source: { configMap: 'dev.nocalhost.config.shop', container: 'app' }, warnings: [] });
+    const list = '- name: web\n  serviceType: deployment\n  containers: [{ name: app, dev: { image: list:v1 } }]\n';
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {}, configMap(list)).dev.image).toBe('list:v1');
+  });
+
+  it('comes last, in Nocalhost order: the local file, then the annotation, then the ConfigMap', () => {
+    const annotated = deployment({ 'dev.nocalhost': ANNOTATION_CONFIG });
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, annotated, {}, configMap(appLevel)).dev.image).toBe('annotated:v1');
+    expect(resolveSettings({ kind: 'deployment', name: 'web', localDir: project('file:v1') }, annotated, {}, configMap(appLevel)).dev.image).toBe('file:v1');
+    // A source without an entry for the workload passes to the next.
+    const otherService = 'name: other\nserviceType: deployment\ncontainers: [{ name: app, dev: { image: other:v1 } }]\n';
+    expect(resolveSettings({ kind: 'deployment', name: 'web' }, deployment({ 'dev.nocalhost': `- ${otherService.replace(/\n(?=.)/g, '\n  ')}` }), {}, configMap(appLevel)).dev.image).toBe('from-cm:v1');
+  });
+
+  it('with errors is not used, and says so; its fields nhd does not act on are warnings too', () => {
+    const broken = resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {}, configMap('- name: web\n  serviceType: deployment\n  containers: [{ dev: { hotReload: maybe } }]\n'));
+    expect(broken.source).toBeUndefined();
+    expect(broken.warnings).toEqual(['ConfigMap dev.nocalhost.config.shop is not used: it has 1 error(s); the first: line 3: hotReload should be true or false, not the string "maybe"']);
+    const withHub = resolveSettings({ kind: 'deployment', name: 'web' }, deployment(), {}, configMap('- name: web\n  serviceType: deployment\n  containers: [{ name: app, hub: { image: x }, dev: { image: a:v1 } }]\n'));
+    expect(withHub.warnings).toEqual(['ConfigMap dev.nocalhost.config.shop:3: hub is not applied by nhd: nhd has no config hub; entries match by name']);
+  });
+
+  it("is named by the workload's application, as Nocalhost tells it", () => {
+    const w = (annotations: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations, labels }, spec: {} });
+    expect(applicationOf(w({ 'dev.nocalhost/application-name': 'shop', 'meta.helm.sh/release-name': 'rel' }, { 'nhd.dev/app': 'mine' }))).toBe('shop');
+    expect(applicationOf(w({ 'meta.helm.sh/release-name': 'rel' }, { 'nhd.dev/app': 'mine' }))).toBe('rel');
+    expect(applicationOf(w({}, { 'nhd.dev/app': 'mine' }))).toBe('mine');
+    expect(applicationOf(w({}))).toBe('default.application');
   });
 });
 
