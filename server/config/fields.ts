@@ -296,6 +296,67 @@ export const appFields: readonly Field[] = [
 
 export const appRoot = obj(appFields, 'appConfig');
 
+/** A v1 key and the v2 field Nocalhost's conversion (app/config_converter.go) makes of it. */
+export interface V1Field extends Field {
+  /** The v2 path it becomes, relative to the service (or the application); absent: the conversion drops it. */
+  v2?: string;
+}
+
+const v2Status = (p: string): FieldStatus => {
+  let fields: readonly Field[] = serviceFields;
+  let f: Field | undefined;
+  for (const key of p.replace(/\[\]/g, '').split('.')) {
+    f = fields.find((x) => x.key === key);
+    let t = f?.type;
+    while (t?.kind === 'array') t = t.items;
+    fields = t?.kind === 'object' ? t.fields : [];
+  }
+  if (!f) throw new Error(`v1 table: no v2 field ${p}`);
+  return f.status.kind === 'parts' ? applied : f.status;
+};
+const v1 = (key: string, type: FieldType, v2: string, doc: string): V1Field => ({ key, type, doc, v2, status: v2Status(v2) });
+
+/** The services of a v1 config (Nocalhost's ServiceDevOptions), each key with the v2 field it converts to. */
+export const v1ServiceFields: readonly V1Field[] = [
+  v1('name', str({ format: 'dns1123-subdomain' }), 'name', 'Name of the workload.'),
+  v1('serviceType', str({ format: 'service-type', enum: serviceTypes, enumCode: 'invalid-service-type' }), 'serviceType', 'Kind of the workload, lower-case.'),
+  v1('gitUrl', str(), 'containers[].dev.gitUrl', 'Git URL of the source.'),
+  v1('devContainerImage', str(), 'containers[].dev.image', 'The dev image.'),
+  v1('workDir', str(), 'containers[].dev.workDir', 'Where the source is synced in the dev container.'),
+  { key: 'syncDirs', type: strings, doc: 'Directories to sync (v1 `dev start -s`).', status: notApplied('Nocalhost\'s v1 to v2 conversion drops it too; list the paths in sync.filePattern') },
+  v1('priorityClass', str(), 'priorityClass', 'Priority class of the dev pod.'),
+  v1('persistentVolumeDirs', devFields.find((f) => f.key === 'persistentVolumeDirs')!.type, 'containers[].dev.persistentVolumeDirs', 'Directories kept on persistent volumes.'),
+  v1('buildCommand', strings, 'containers[].dev.command.build', 'Build command.'),
+  v1('runCommand', strings, 'containers[].dev.command.run', 'Run command.'),
+  v1('debugCommand', strings, 'containers[].dev.command.debug', 'Debug command.'),
+  v1('hotReloadRunCommand', strings, 'containers[].dev.command.hotReloadRun', 'Run command under hot reload.'),
+  v1('hotReloadDebugCommand', strings, 'containers[].dev.command.hotReloadDebug', 'Debug command under hot reload.'),
+  v1('devContainerShell', str(), 'containers[].dev.shell', 'Shell of terminals.'),
+  v1('devContainerResources', devFields.find((f) => f.key === 'resources')!.type, 'containers[].dev.resources', 'Resources of the dev container.'),
+  v1('devPorts', arr(str({ format: 'port-pair' })), 'containers[].dev.portForward', 'Ports forwarded in dev mode, as `local:remote`.'),
+  v1('dependJobsLabelSelector', strings, 'dependLabelSelector.jobs', 'Jobs that must have completed first.'),
+  v1('dependPodsLabelSelector', strings, 'dependLabelSelector.pods', 'Pods that must be ready first.'),
+  v1('syncFilePattern', strings, 'containers[].dev.sync.filePattern', 'What to sync.'),
+  v1('ignoreFilePattern', strings, 'containers[].dev.sync.ignoreFilePattern', 'What not to sync.'),
+];
+
+/** A v1 config (Nocalhost's NocalHostAppConfig): the application's keys at the top, services beside them. */
+export const v1AppFields: readonly V1Field[] = [
+  { key: 'name', type: str({ format: 'dns1123-subdomain' }), doc: 'Name of the application.', v2: 'application.name', status: applied },
+  { key: 'manifestType', type: str(), doc: 'How the application is installed.', v2: 'application.manifestType', status: notApplied(notInstalledThatWay, ['rawManifest', 'rawManifestLocal']) },
+  { key: 'resourcePath', type: strings, doc: 'Directories holding the manifests.', v2: 'application.resourcePath', status: notApplied(notInstalledThatWay) },
+  { key: 'ignoredPath', type: strings, doc: 'Manifest paths that are not applied.', v2: 'application.ignoredPath', status: notApplied(notInstalledThatWay) },
+  { key: 'onPreInstall', type: weightedPath, doc: 'Manifests applied before install.', v2: 'application.onPreInstall', status: notApplied(notInstalledThatWay) },
+  { key: 'services', type: arr(obj(v1ServiceFields, 'v1Service')), doc: 'The services, in v1 form.', v2: 'application.services', status: parts },
+];
+
+export const v1Root = obj(v1AppFields, 'v1Config');
+
+/** The v2 place of a v1 key, for a hint where a v2 config uses one. */
+export function v2PathOfV1Key(key: string): string | undefined {
+  return v1ServiceFields.find((f) => f.key === key && f.v2 !== undefined && f.v2 !== f.key)?.v2;
+}
+
 /** The status as people read it: in hover, the schema's descriptions and docs/config.md. */
 export function statusText(status: FieldStatus): string {
   switch (status.kind) {

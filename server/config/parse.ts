@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
-import { appRoot, fieldOf, service as serviceType, typeName, type Field, type FieldType } from './fields';
+import { appRoot, fieldOf, service as serviceType, typeName, v1Root, v1ServiceFields, v2PathOfV1Key, type Field, type FieldType } from './fields';
 import { LineIndex } from './lineIndex';
 import { parseEnvFile, renderTemplate, type RenderResult } from './template';
 import type {
@@ -256,6 +256,19 @@ function parseInto(ctx: Context, list: Document[], result: DevConfigResult, form
   if (isSeq(root)) {
     const items = walk(ctx, root, { kind: 'array', items: serviceType }, 'services');
     result.services = toServices(ctx, Array.isArray(items) ? items : [], form, false);
+  } else if (form === 'file' && isMap(root) && root.has('services') && !root.has('application') && !root.has('configProperties') && !root.has('containers')) {
+    // Nocalhost's v1: the application's keys at the top and services of ServiceDevOptions.
+    const app = walk(ctx, root, v1Root, '');
+    ctx.report(
+      'warning',
+      'config-v1',
+      'this is a Nocalhost v1 config (services with devContainerImage, runCommand, syncFilePattern, ...); nhd reads it converted as Nocalhost converts it. Write it as v2: configProperties: { version: v2 } and application.services[].containers[].dev (docs/config.md, "v1 configs")',
+      firstKeySpan(root),
+    );
+    if (isWalked(app)) {
+      result.services = toServices(ctx, objs(app, 'services').map(v1Service), form, false);
+      result.application = toApplication(ctx, app);
+    }
   } else if (isMap(root) && (root.has('application') || root.has('configProperties'))) {
     const app = walk(ctx, root, appRoot, '');
     const application = isWalked(app) ? app['application'] : undefined;
@@ -411,7 +424,9 @@ function walk(ctx: Context, raw: unknown, type: FieldType, where: string, quiet 
         const keySpan = rangeOf(keyNode);
         const field = fieldOf(type, key);
         if (!field) {
-          ctx.report('warning', 'unknown-key', `unknown key "${key}"${where ? ` in ${where}` : ''}${suggest(key, type)}; it is ignored`, keySpan);
+          const v2 = type === serviceType || type.name === 'container' || type.name === 'devConfig' ? v2PathOfV1Key(key) : undefined;
+          const hint = v2 ? ` (a Nocalhost v1 key; v2 writes it as ${v2} of the service)` : suggest(key, type);
+          ctx.report('warning', 'unknown-key', `unknown key "${key}"${where ? ` in ${where}` : ''}${hint}; it is ignored`, keySpan);
           continue;
         }
         const reported = !quiet && field.status.kind === 'notApplied' && reportNotApplied(ctx, where, field, pair.value, keySpan);
@@ -773,6 +788,52 @@ function toDev(ctx: Context, d: Walked | undefined): DevConfig {
   const sorted: Record<string, unknown> = {};
   for (const k of order) if (dev[k] !== undefined) sorted[k] = dev[k];
   return sorted as unknown as DevConfig;
+}
+
+/** A walked object made by the v1 conversion: it keeps the spans of the v1 keys it came from. */
+function synthetic(span: Span): Walked {
+  return { [SPAN]: span, [KEYS]: {} } as Walked;
+}
+
+/** Sets `key` of `to` from `from`'s `fromKey`, with its spans, when present. */
+function carry(to: Walked, key: string, from: Walked, fromKey: string): void {
+  if (from[fromKey] === undefined) return;
+  to[key] = from[fromKey];
+  const spans = from[KEYS][fromKey];
+  if (spans) to[KEYS][key] = spans;
+}
+
+/** Sets `path` (dotted, `[]` for the one-item list the conversion makes) of `to`, making the objects on the way. */
+function carryTo(to: Walked, path: string, from: Walked, fromKey: string): void {
+  if (from[fromKey] === undefined) return;
+  const keys = path.split('.');
+  let at = to;
+  for (const k of keys.slice(0, -1)) {
+    const list = k.endsWith('[]');
+    const name = list ? k.slice(0, -2) : k;
+    if (at[name] === undefined) {
+      const made = synthetic(from[SPAN]);
+      at[name] = list ? [made] : made;
+      at[KEYS][name] = from[KEYS][fromKey] ?? { key: from[SPAN], value: from[SPAN] };
+    }
+    const next = at[name];
+    at = (Array.isArray(next) ? next[0] : next) as Walked;
+  }
+  carry(at, keys.at(-1)!, from, fromKey);
+}
+
+/**
+ * A v1 service as Nocalhost's convertServiceConfigV1ToV2 makes it v2: one container entry without
+ * a name (the workload's first container) holding the dev keys, dependJobs/PodsLabelSelector as
+ * dependLabelSelector, syncDirs dropped. The spans stay those of the v1 keys.
+ */
+function v1Service(v1: Walked): Walked {
+  const svc = synthetic(v1[SPAN]);
+  const container = synthetic(v1[SPAN]);
+  container['dev'] = synthetic(v1[SPAN]);
+  svc['containers'] = [container];
+  for (const f of v1ServiceFields) if (f.v2) carryTo(svc, f.v2, v1, f.key);
+  return svc;
 }
 
 function toApplication(ctx: Context, a: Walked): ApplicationInfo {
