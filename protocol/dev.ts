@@ -6,7 +6,9 @@ import type { DevOwner, WorkloadKind, WorkloadRef } from './workloads';
 export interface DevStartParams extends WorkloadRef, WorkDoneParams {
   /**
    * The developer's source directory; its `.nocalhost/config.yaml` configures the session. Without
-   * it (or without a config there) the workload's `dev.nocalhost` annotation does, then the flags.
+   * it (or without an entry for the workload there) the workload's `dev.nocalhost` annotation does,
+   * else its application's `dev.nocalhost.config.<app>` ConfigMap (Nocalhost's order); the flags
+   * override what was found.
    */
   localDir?: string;
   /**

@@ -2,7 +2,7 @@
 // completion, hover and validation never disagree. docs/nocalhost-config.schema.json is its output;
 // test/unit/config/schema.test.ts keeps the committed file equal to it.
 
-import { appRoot, fieldPaths, service, statusText, type Field, type FieldType, type StringFormat } from './fields';
+import { appRoot, fieldPaths, service, statusText, v1AppFields, v1ServiceFields, type Field, type FieldType, type StringFormat } from './fields';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -99,6 +99,19 @@ export function renderFieldReference(): string {
     return `| \`${path}\` | ${cell(typeLabel(f.type))} | ${def} | ${cell(statusText(f.status))} | ${cell(doc)} |`;
   });
   return ['| Field | Type | Default | In nhd | Meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * The v1 keys of docs/config.md (between `<!-- v1:begin -->` and `<!-- v1:end -->`): each with the
+ * v2 field Nocalhost's conversion makes of it, and that field's status in nhd.
+ */
+export function renderV1Reference(): string {
+  const cell = (text: string): string => text.replaceAll('|', '\\|');
+  const rows = [
+    ...v1AppFields.filter((f) => f.key !== 'services').map((f) => ({ key: f.key, f })),
+    ...v1ServiceFields.map((f) => ({ key: `services[].${f.key}`, f })),
+  ].map(({ key, f }) => `| \`${key}\` | ${f.v2 ? `\`${f.v2.startsWith('application.') ? f.v2 : `application.services[].${f.v2}`}\`` : 'dropped'} | ${cell(statusText(f.status))} |`);
+  return ['| v1 key | v2 field | In nhd |', '|---|---|---|', ...rows].join('\n');
 }
 
 function typeLabel(t: FieldType): string {
