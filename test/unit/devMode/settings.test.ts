@@ -72,6 +72,13 @@ describe("the application's ConfigMap dev.nocalhost.config.<app>", () => {
     expect(withHub.warnings).toEqual(['ConfigMap dev.nocalhost.config.shop:3: hub is not applied by nhd: nhd has no config hub; entries match by name']);
   });
 
+  it('passes over an annotation with errors, with a warning that says so', () => {
+    const broken = deployment({ 'dev.nocalhost': 'containers: [{ name: app, dev: { image: a:v1, hotReload: maybe } }]' });
+    const r = resolveSettings({ kind: 'deployment', name: 'web' }, broken, {}, configMap(appLevel));
+    expect(r.dev.image).toBe('from-cm:v1');
+    expect(r.warnings).toEqual(['the dev.nocalhost annotation of deployment/web is not used: it has 1 error(s); the first: line 1: hotReload should be true or false, not the string "maybe"']);
+  });
+
   it("is named by the workload's application, as Nocalhost tells it", () => {
     const w = (annotations: Record<string, string>, labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', annotations, labels }, spec: {} });
     expect(applicationOf(w({ 'dev.nocalhost/application-name': 'shop', 'meta.helm.sh/release-name': 'rel' }, { 'nhd.dev/app': 'mine' }))).toBe('shop');
