@@ -7,7 +7,7 @@ import type { ClusterScope } from './workloads';
 export interface AppInstallParams extends ClusterScope, WorkDoneParams {
   /** A directory of Kubernetes manifests (*.yaml, *.yml, *.json; Nocalhost's rawManifest). */
   dir: string;
-  /** The application's name, recorded on every object (default: the directory's name). */
+  /** The application's name, recorded on every object (default: the dev config's `application.name`, else the directory's name). */
   name?: string;
   /** Wait until the workloads are available (default true). */
   wait?: boolean;

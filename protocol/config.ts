@@ -121,7 +121,7 @@ export interface DevContainerConfig {
 
 /** How a container runs in dev mode (Nocalhost's `dev`). */
 export interface DevSettings {
-  /** Git URL of the source, informational. */
+  /** Git URL of the source. Not applied by nhd, which does not clone (a `not-applied` warning). */
   gitUrl: string;
   /** The dev image that replaces the container's image. */
   image: string;
@@ -145,7 +145,7 @@ export interface DevSettings {
   debug?: { remoteDebugPort?: number; language?: 'node' | 'java' | 'go' | 'python' | 'php' | 'ruby' };
   /** Restart command.run after each applied sync batch. */
   hotReload: boolean;
-  /** Add a dev container beside the app's instead of replacing it. */
+  /** Nocalhost: add a dev container beside the app's instead of replacing it. Not applied by nhd, which always replaces it (a `not-applied` warning). */
   useDevContainer: boolean;
   /** File sync settings. */
   sync: SyncSettings;

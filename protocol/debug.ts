@@ -84,7 +84,7 @@ export namespace DebugListenRequest {
 
 /** Parameters of `nhd/debug/start`. */
 export interface DebugStartParams extends WorkloadRef, WorkDoneParams {
-  /** The container to debug in; default: the dev session's (or the config's first). */
+  /** The container to debug in; default: the dev session's (when this starts dev mode, dev start's default: the one the config entry names). */
   container?: string;
   /** Start dev mode with this local directory when the workload is not in dev mode. */
   localDir?: string;

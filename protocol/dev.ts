@@ -6,7 +6,9 @@ import type { DevOwner, WorkloadKind, WorkloadRef } from './workloads';
 export interface DevStartParams extends WorkloadRef, WorkDoneParams {
   /**
    * The developer's source directory; its `.nocalhost/config.yaml` configures the session. Without
-   * it (or without a config there) the workload's `dev.nocalhost` annotation does, then the flags.
+   * it (or without an entry for the workload there) the workload's `dev.nocalhost` annotation does,
+   * else its application's `dev.nocalhost.config.<app>` ConfigMap (Nocalhost's order); the flags
+   * override what was found.
    */
   localDir?: string;
   /**
@@ -57,7 +59,11 @@ export interface DevSession {
   owner: DevOwner;
   /** What went wrong, in state `failed`. */
   error?: string;
-  /** What did not work but did not stop dev mode (a config port-forward whose port is taken). */
+  /**
+   * What did not work but did not stop dev mode (a config port-forward whose port is taken), and
+   * the fields of the dev config entry in use that nhd does not act on, each with where and why
+   * (from dev start on; the CLI prints them to stderr, the editors show them).
+   */
   warnings?: string[];
 }
 

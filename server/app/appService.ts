@@ -82,7 +82,10 @@ export class AppService {
   constructor(private readonly deps: AppDeps) {}
 
   async install(scope: Scope, params: AppInstallParams, progress: Progress, signal: AbortSignal): Promise<AppInstallResult> {
-    const name = params.name ?? path.basename(path.resolve(params.dir));
+    // The dev config found from the directory upwards (as dev start finds it): its application.name names the app, its install.portForward starts after.
+    const configFile = findDevConfigFile(params.dir);
+    const config = configFile ? loadDevConfigFile(configFile, this.deps.env) : undefined;
+    const name = appNameOf(params, config?.application);
     const objects = readManifests(params.dir);
     objects.sort((a, b) => rank(a.kind) - rank(b.kind));
     progress.begin(`Installing ${name}`, `${objects.length} objects into namespace ${scope.namespace}`, 0);
@@ -99,7 +102,7 @@ export class AppService {
     }
     await this.writeRecord(scope, name, applied);
     if (params.wait ?? true) await this.waitAvailable(scope, objects, (params.timeoutSeconds ?? 300) * 1000, progress, signal);
-    const { portForwards, warnings } = await this.startInstallForwards(scope, params.dir, applied, progress);
+    const { portForwards, warnings } = await this.startInstallForwards(scope, config?.services ?? [], applied, progress);
     progress.done(`${name} installed`);
     return { name, namespace: scope.namespace, objects: applied, portForwards, ...(warnings.length > 0 ? { warnings } : {}) };
   }
@@ -110,12 +113,10 @@ export class AppService {
    * until `nhd app uninstall`, `nhd port-forward --stop` or the daemon's end. A port that cannot be
    * forwarded (taken) is a warning: the app is installed all the same.
    */
-  private async startInstallForwards(scope: Scope, dir: string, applied: AppObject[], progress: Progress): Promise<{ portForwards: PortForward[]; warnings: string[] }> {
-    const file = findDevConfigFile(dir);
+  private async startInstallForwards(scope: Scope, services: Parameters<typeof installForwards>[0], applied: AppObject[], progress: Progress): Promise<{ portForwards: PortForward[]; warnings: string[] }> {
     const portForwards: PortForward[] = [];
     const warnings: string[] = [];
-    if (!file) return { portForwards, warnings };
-    for (const { ref, pairs } of installForwards(loadDevConfigFile(file, this.deps.env).services, applied)) {
+    for (const { ref, pairs } of installForwards(services, applied)) {
       progress.report(`forwarding ${pairs.join(', ')} to ${ref.kind}/${ref.name}`);
       try {
         portForwards.push(...(await this.deps.portForwards.startFromConfig(scope, ref, pairs)));
@@ -214,6 +215,11 @@ const WORKLOAD_KINDS_BY_KIND: Record<string, WorkloadRef['kind']> = {
 };
 
 /** The install.portForward pairs of the config's services that are workloads of this app. */
+/** The app's name: --name, else the dev config's `application.name`, else the directory's name. */
+export function appNameOf(params: { dir: string; name?: string }, application: { name: string } | undefined): string {
+  return params.name ?? (application?.name || path.basename(path.resolve(params.dir)));
+}
+
 export function installForwards(
   services: readonly { name: string; serviceType: WorkloadRef['kind']; containers: readonly { install?: { portForward: string[] } }[] }[],
   applied: readonly AppObject[],

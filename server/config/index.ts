@@ -38,8 +38,9 @@ export type {
 export { parseDevConfig } from './parse';
 export { loadDevConfigFile, findDevConfigFile, readFileOrUndefined } from './fromDisk';
 export { completeDevConfig, hoverDevConfig } from './lsp';
-export { generateJsonSchema, renderJsonSchema, renderFieldReference } from './schema';
+export { generateJsonSchema, renderJsonSchema, renderFieldReference, renderV1Reference } from './schema';
 export { renderTemplate, parseEnvFile } from './template';
 export { devAnnotation } from './manifest';
 export { appFields, serviceFields, type Field, type FieldType } from './fields';
 export { defaultDevConfig, selectDevConfig } from './select';
+export { notAppliedFor } from './diagnostics';

@@ -2,7 +2,7 @@
 // The place in the tree is found from indentation (not from a YAML parse), so it works while the
 // file is half-typed and not valid YAML yet. Plain data in, plain data out: no LSP types here.
 
-import { appFields, appRoot, fieldOf, service, serviceFields, typeName, type Field, type FieldType } from './fields';
+import { appFields, appRoot, fieldOf, service, serviceFields, statusText, typeName, type Field, type FieldType } from './fields';
 import { LineIndex } from './lineIndex';
 import type { ConfigCompletion, ConfigDoc, ConfigHover, DocFormat, Position } from './types';
 
@@ -126,7 +126,8 @@ function markdownOf(field: Field): string {
   const parts = [field.doc];
   if (field.type.kind === 'string' && field.type.enum) parts.push(`Allowed: ${field.type.enum.map((e) => `\`${e}\``).join(', ')}.`);
   if (field.default !== undefined) parts.push(`Default: \`${JSON.stringify(field.default)}\`.`);
-  if (field.nhd) parts.push(`nhd: ${field.nhd}`);
+  if (field.status.kind === 'notApplied') parts.push(`nhd: ${statusText(field.status)}.`);
+  if (field.note) parts.push(`nhd: ${field.note}`);
   return parts.join('\n\n');
 }
 

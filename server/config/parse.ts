@@ -3,7 +3,7 @@
 
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, parseDocument, type Document, type Node as YamlNode, type Pair } from 'yaml';
-import { appRoot, fieldOf, service as serviceType, typeName, type FieldType } from './fields';
+import { appRoot, fieldOf, service as serviceType, typeName, v1Root, v1ServiceFields, v2PathOfV1Key, type Field, type FieldType } from './fields';
 import { LineIndex } from './lineIndex';
 import { parseEnvFile, renderTemplate, type RenderResult } from './template';
 import type {
@@ -256,6 +256,19 @@ function parseInto(ctx: Context, list: Document[], result: DevConfigResult, form
   if (isSeq(root)) {
     const items = walk(ctx, root, { kind: 'array', items: serviceType }, 'services');
     result.services = toServices(ctx, Array.isArray(items) ? items : [], form, false);
+  } else if (form === 'file' && isMap(root) && root.has('services') && !root.has('application') && !root.has('configProperties') && !root.has('containers')) {
+    // Nocalhost's v1: the application's keys at the top and services of ServiceDevOptions.
+    const app = walk(ctx, root, v1Root, '');
+    ctx.report(
+      'warning',
+      'config-v1',
+      'this is a Nocalhost v1 config (services with devContainerImage, runCommand, syncFilePattern, ...); nhd reads it converted as Nocalhost converts it. Write it as v2: configProperties: { version: v2 } and application.services[].containers[].dev (docs/config.md, "v1 configs")',
+      firstKeySpan(root),
+    );
+    if (isWalked(app)) {
+      result.services = toServices(ctx, objs(app, 'services').map(v1Service), form, false);
+      result.application = toApplication(ctx, app);
+    }
   } else if (isMap(root) && (root.has('application') || root.has('configProperties'))) {
     const app = walk(ctx, root, appRoot, '');
     const application = isWalked(app) ? app['application'] : undefined;
@@ -343,8 +356,11 @@ function deref(ctx: Context, node: unknown): unknown {
   return node;
 }
 
-/** Checks a node against a field type, reporting problems; returns plain data, or undefined when absent or invalid. */
-function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unknown {
+/**
+ * Checks a node against a field type, reporting problems; returns plain data, or undefined when
+ * absent or invalid. `quiet`: a not-applied ancestor was reported, so its fields are not again.
+ */
+function walk(ctx: Context, raw: unknown, type: FieldType, where: string, quiet = false): unknown {
   const node = deref(ctx, raw);
   if (node === null || node === undefined || (isScalar(node) && node.value === null)) return undefined;
   const span = rangeOf(node);
@@ -394,7 +410,7 @@ function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unkno
       if (!isSeq(node)) return typeError();
       const out: unknown[] = [];
       for (const item of node.items) {
-        const v = walk(ctx, item, type.items, where);
+        const v = walk(ctx, item, type.items, where, quiet);
         if (v !== undefined) out.push(v);
       }
       return out;
@@ -408,16 +424,39 @@ function walk(ctx: Context, raw: unknown, type: FieldType, where: string): unkno
         const keySpan = rangeOf(keyNode);
         const field = fieldOf(type, key);
         if (!field) {
-          ctx.report('warning', 'unknown-key', `unknown key "${key}"${where ? ` in ${where}` : ''}${suggest(key, type)}; it is ignored`, keySpan);
+          const v2 = type === serviceType || type.name === 'container' || type.name === 'devConfig' ? v2PathOfV1Key(key) : undefined;
+          const hint = v2 ? ` (a Nocalhost v1 key; v2 writes it as ${v2} of the service)` : suggest(key, type);
+          ctx.report('warning', 'unknown-key', `unknown key "${key}"${where ? ` in ${where}` : ''}${hint}; it is ignored`, keySpan);
           continue;
         }
-        const value = walk(ctx, pair.value, field.type, key);
+        const reported = !quiet && field.status.kind === 'notApplied' && reportNotApplied(ctx, where, field, pair.value, keySpan);
+        const value = walk(ctx, pair.value, field.type, key, quiet || reported);
         out[KEYS][key] = { key: keySpan, value: pair.value ? rangeOf(deref(ctx, pair.value)) : keySpan };
         if (value !== undefined) out[key] = value;
       }
       return out;
     }
   }
+}
+
+/**
+ * A field nhd does not act on, set to something that would change what Nocalhost does: a
+ * `not-applied` warning that says why. A value that changes nothing (empty, false, the default)
+ * is not reported. Returns whether it reported.
+ */
+function reportNotApplied(ctx: Context, where: string, field: Field, raw: unknown, keySpan: Span): boolean {
+  if (field.status.kind !== 'notApplied') return false;
+  const node = deref(ctx, raw);
+  if (node === null || node === undefined) return false;
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null || v === '' || v === false || (typeof v === 'string' && yaml11False.has(v)) || v === field.default) return false;
+    if ((typeof v === 'string' || typeof v === 'boolean') && field.status.same?.includes(v)) return false;
+  }
+  if ((isSeq(node) || isMap(node)) && node.items.length === 0) return false;
+  const name = where && !['service', 'services', 'containers'].includes(where) ? `${where}.${field.key}` : field.key;
+  ctx.report('warning', 'not-applied', `${name} is not applied by nhd: ${field.status.why}`, keySpan);
+  return true;
 }
 
 const yaml11True = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON']);
@@ -749,6 +788,52 @@ function toDev(ctx: Context, d: Walked | undefined): DevConfig {
   const sorted: Record<string, unknown> = {};
   for (const k of order) if (dev[k] !== undefined) sorted[k] = dev[k];
   return sorted as unknown as DevConfig;
+}
+
+/** A walked object made by the v1 conversion: it keeps the spans of the v1 keys it came from. */
+function synthetic(span: Span): Walked {
+  return { [SPAN]: span, [KEYS]: {} } as Walked;
+}
+
+/** Sets `key` of `to` from `from`'s `fromKey`, with its spans, when present. */
+function carry(to: Walked, key: string, from: Walked, fromKey: string): void {
+  if (from[fromKey] === undefined) return;
+  to[key] = from[fromKey];
+  const spans = from[KEYS][fromKey];
+  if (spans) to[KEYS][key] = spans;
+}
+
+/** Sets `path` (dotted, `[]` for the one-item list the conversion makes) of `to`, making the objects on the way. */
+function carryTo(to: Walked, path: string, from: Walked, fromKey: string): void {
+  if (from[fromKey] === undefined) return;
+  const keys = path.split('.');
+  let at = to;
+  for (const k of keys.slice(0, -1)) {
+    const list = k.endsWith('[]');
+    const name = list ? k.slice(0, -2) : k;
+    if (at[name] === undefined) {
+      const made = synthetic(from[SPAN]);
+      at[name] = list ? [made] : made;
+      at[KEYS][name] = from[KEYS][fromKey] ?? { key: from[SPAN], value: from[SPAN] };
+    }
+    const next = at[name];
+    at = (Array.isArray(next) ? next[0] : next) as Walked;
+  }
+  carry(at, keys.at(-1)!, from, fromKey);
+}
+
+/**
+ * A v1 service as Nocalhost's convertServiceConfigV1ToV2 makes it v2: one container entry without
+ * a name (the workload's first container) holding the dev keys, dependJobs/PodsLabelSelector as
+ * dependLabelSelector, syncDirs dropped. The spans stay those of the v1 keys.
+ */
+function v1Service(v1: Walked): Walked {
+  const svc = synthetic(v1[SPAN]);
+  const container = synthetic(v1[SPAN]);
+  container['dev'] = synthetic(v1[SPAN]);
+  svc['containers'] = [container];
+  for (const f of v1ServiceFields) if (f.v2) carryTo(svc, f.v2, v1, f.key);
+  return svc;
 }
 
 function toApplication(ctx: Context, a: Walked): ApplicationInfo {

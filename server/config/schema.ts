@@ -2,7 +2,7 @@
 // completion, hover and validation never disagree. docs/nocalhost-config.schema.json is its output;
 // test/unit/config/schema.test.ts keeps the committed file equal to it.
 
-import { appRoot, service, type Field, type FieldType, type StringFormat } from './fields';
+import { appRoot, fieldPaths, service, statusText, v1AppFields, v1ServiceFields, type Field, type FieldType, type StringFormat } from './fields';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -60,7 +60,7 @@ export function generateJsonSchema(): Record<string, Json> {
 
   const fieldSchema = (f: Field): Record<string, Json> => {
     const s = typeSchema(f.type);
-    const description = f.nhd ? `${f.doc} nhd: ${f.nhd}` : f.doc;
+    const description = [f.doc, f.status.kind === 'notApplied' ? `nhd: ${statusText(f.status)}.` : '', f.note ? `nhd: ${f.note}` : ''].filter((t) => t !== '').join(' ');
     const out: Record<string, Json> = { description, ...s };
     if (f.default !== undefined) out['default'] = Array.isArray(f.default) ? [...(f.default as readonly string[])] : (f.default as Json);
     return out;
@@ -92,30 +92,26 @@ export function renderJsonSchema(): string {
  * `<!-- fields:end -->` markers): one table row per field, from the same table as the schema.
  */
 export function renderFieldReference(): string {
-  const rows: string[] = [];
-  const seen = new Set<string>();
-  const visit = (fields: readonly Field[], prefix: string): void => {
-    for (const f of fields) {
-      const p = `${prefix}${f.key}`;
-      const def = f.default === undefined ? '' : `\`${JSON.stringify(f.default)}\``;
-      const doc = (f.nhd ? `${f.doc} *nhd: ${f.nhd}*` : f.doc).replaceAll('|', '\\|');
-      rows.push(`| \`${p}\` | ${typeLabel(f.type).replaceAll('|', '\\|')} | ${def} | ${doc} |`);
-      let t = f.type;
-      let suffix = '';
-      while (t.kind === 'array') {
-        t = t.items;
-        suffix += '[]';
-      }
-      if (t.kind === 'object') {
-        // Named types (service, container, dev, ...) are expanded once, where they first appear.
-        if (t.name !== undefined && seen.has(t.name)) continue;
-        if (t.name !== undefined) seen.add(t.name);
-        visit(t.fields, `${p}${suffix}.`);
-      }
-    }
-  };
-  visit(appRoot.kind === 'object' ? appRoot.fields : [], '');
-  return ['| Field | Type | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+  const cell = (text: string): string => text.replaceAll('|', '\\|');
+  const rows = fieldPaths().map(({ path, field: f }) => {
+    const def = f.default === undefined ? '' : `\`${JSON.stringify(f.default)}\``;
+    const doc = f.note ? `${f.doc} *nhd: ${f.note}*` : f.doc;
+    return `| \`${path}\` | ${cell(typeLabel(f.type))} | ${def} | ${cell(statusText(f.status))} | ${cell(doc)} |`;
+  });
+  return ['| Field | Type | Default | In nhd | Meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * The v1 keys of docs/config.md (between `<!-- v1:begin -->` and `<!-- v1:end -->`): each with the
+ * v2 field Nocalhost's conversion makes of it, and that field's status in nhd.
+ */
+export function renderV1Reference(): string {
+  const cell = (text: string): string => text.replaceAll('|', '\\|');
+  const rows = [
+    ...v1AppFields.filter((f) => f.key !== 'services').map((f) => ({ key: f.key, f })),
+    ...v1ServiceFields.map((f) => ({ key: `services[].${f.key}`, f })),
+  ].map(({ key, f }) => `| \`${key}\` | ${f.v2 ? `\`${f.v2.startsWith('application.') ? f.v2 : `application.services[].${f.v2}`}\`` : 'dropped'} | ${cell(statusText(f.status))} |`);
+  return ['| v1 key | v2 field | In nhd |', '|---|---|---|', ...rows].join('\n');
 }
 
 function typeLabel(t: FieldType): string {

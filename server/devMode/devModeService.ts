@@ -5,7 +5,7 @@ import type { KubeObject } from '../ports';
 import type { Progress } from '../rpc/progress';
 import { endSteps, startSteps } from './devSteps';
 import { replaceMode } from './replaceMode';
-import { resolveSettings, type DevSettingsSource } from './settings';
+import { resolveSettings, type ConfigMapSource, type DevSettingsSource } from './settings';
 import { runSteps } from './steps';
 import { need, type DevModePorts, type DevModeStrategy, type EndRun, type RunDeps, type SessionTable, type StartRun } from './strategy';
 
@@ -26,14 +26,14 @@ export class DevModeService {
   private readonly sessions = new Map<string, DevSession>();
   private readonly busy = new Map<string, Promise<unknown>>();
   /** What each held session was started from, so that its settings can be read again. */
-  private readonly started = new Map<string, { params: DevStartParams; original: KubeObject }>();
+  private readonly started = new Map<string, { params: DevStartParams; original: KubeObject; configMap?: ConfigMapSource }>();
   private readonly runDeps: RunDeps;
 
   constructor(private readonly deps: DevModeDeps) {
     const table: SessionTable = {
       get: (id) => this.sessions.get(id),
       update: (session) => this.update(session),
-      remember: (id, params, original) => this.started.set(id, { params, original }),
+      remember: (id, params, original, configMap) => this.started.set(id, { params, original, ...(configMap ? { configMap } : {}) }),
     };
     this.runDeps = { ...deps, sessions: table };
   }
@@ -57,7 +57,7 @@ export class DevModeService {
    */
   settingsOf(id: string): { dev: DevSettings; source?: DevSettingsSource } | undefined {
     const started = this.started.get(id);
-    return started && resolveSettings(started.params, started.original, this.deps.env);
+    return started && resolveSettings(started.params, started.original, this.deps.env, started.configMap);
   }
 
   private async serialized<T>(scope: Scope, ref: WorkloadRef, work: () => Promise<T>): Promise<T> {

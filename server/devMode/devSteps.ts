@@ -4,7 +4,7 @@ import { ensureClaims } from './clusterOps';
 import { readyDevPod, waitForDevPod } from './devPods';
 import { checkOwner } from './ownership';
 import { SIDECAR_NAME, SIDECAR_ROOT } from './plan';
-import { resolveSettings, wantsSync } from './settings';
+import { readConfigMapSource, resolveSettings, wantsSync } from './settings';
 import type { Report, Step } from './steps';
 import { need, notInDevMode, type DevModeStrategy, type EndRun, type StartRun } from './strategy';
 
@@ -46,10 +46,12 @@ export function startSteps(mode: DevModeStrategy): Step<StartRun>[] {
       share: 1,
       async run(run) {
         const { original } = need(run.state, 'state');
-        const resolved = resolveSettings(run.params, original, run.deps.env);
+        const configMap = await readConfigMapSource(run.scope, original);
+        const resolved = resolveSettings(run.params, original, run.deps.env, configMap.source);
         run.dev = resolved.dev;
         run.container = resolved.container;
-        run.deps.sessions.remember(run.id, { ...run.params }, original);
+        run.configWarnings = [...(configMap.warning ? [configMap.warning] : []), ...resolved.warnings];
+        run.deps.sessions.remember(run.id, { ...run.params }, original, configMap.source);
       },
     },
     {
@@ -70,6 +72,7 @@ export function startSteps(mode: DevModeStrategy): Step<StartRun>[] {
           ...(params.localDir ? { localDir: params.localDir } : {}),
           state: 'starting',
           owner: need(run.me, 'me'),
+          ...(run.configWarnings?.length ? { warnings: [...run.configWarnings] } : {}),
         };
         run.deps.sessions.update(run.session);
       },

@@ -5,7 +5,7 @@ import type { SyncStartParams } from '../sync/syncService';
 import type { Claim } from './clusterOps';
 import type { DevPodQuery } from './devPods';
 import type { DevStartPlan } from './plan';
-import type { Environment, ResolvedDevSettings } from './settings';
+import type { ConfigMapSource, Environment, ResolvedDevSettings } from './settings';
 import type { Step } from './steps';
 
 /**
@@ -84,7 +84,7 @@ export interface SessionTable {
   /** Stores the session and tells clients. */
   update(session: DevSession): void;
   /** Keeps what a session was started from, so that its settings can be read again (settingsOf). */
-  remember(id: string, params: DevStartParams, original: KubeObject): void;
+  remember(id: string, params: DevStartParams, original: KubeObject, configMap?: ConfigMapSource): void;
 }
 
 /**
@@ -107,6 +107,8 @@ export interface StartRun {
   dev?: ResolvedDevSettings;
   /** dev settings: the container they apply to (settings.ts `targetContainer`). */
   container?: string;
+  /** dev settings: the config's fields nhd does not act on, with why; open session puts them on the session. */
+  configWarnings?: string[];
   /** open session: from here on, a failure marks the session failed. */
   session?: DevSession;
   /** claims */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { installForwards } from '../../server/app/appService';
+import { appNameOf, installForwards } from '../../server/app/appService';
 
 /** Which install.portForward pairs `nhd app install` starts: the config's, for workloads the app installed. */
 describe('installForwards', () => {
@@ -17,5 +17,14 @@ describe('installForwards', () => {
       { apiVersion: 'apps/v1', kind: 'Deployment', name: 'ratings', namespace: 'ns' },
     ];
     expect(installForwards(services, applied)).toEqual([{ ref: { kind: 'deployment', name: 'productpage' }, pairs: ['39080:9080', '9090'] }]);
+  });
+});
+
+describe('appNameOf', () => {
+  it("names the app by --name, else by the dev config's application.name, else by its directory", () => {
+    expect(appNameOf({ dir: '/src/shop/manifests', name: 'given' }, { name: 'bookinfo' })).toBe('given');
+    expect(appNameOf({ dir: '/src/shop/manifests' }, { name: 'bookinfo' })).toBe('bookinfo');
+    expect(appNameOf({ dir: '/src/shop/manifests' }, { name: '' })).toBe('manifests');
+    expect(appNameOf({ dir: '/src/shop/manifests' }, undefined)).toBe('manifests');
   });
 });

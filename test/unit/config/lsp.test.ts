@@ -153,7 +153,7 @@ describe('hover', () => {
     const all = [...keysOf(appFields), ...keysOf(serviceFields)];
     expect(all.length).toBeGreaterThan(50);
     for (const field of all) {
-      for (const doc of [field.doc, field.nhd ?? '']) {
+      for (const doc of [field.doc, field.note ?? '', field.status.kind === 'notApplied' ? field.status.why : '']) {
         expect(doc.split('`').length % 2, `unbalanced backticks in ${field.key}: ${doc}`).toBe(1);
         expect(doc.replace(/`[^`]*`/g, ''), `markdown outside a code span in ${field.key}`).not.toMatch(/[*_[\]<>#\\]/);
       }

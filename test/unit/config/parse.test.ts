@@ -232,7 +232,7 @@ containers:
       'fast',
       ['sh', '-c', 'echo $HOME'],
     ]);
-    expect(r.diagnostics).toEqual([]);
+    expect(renderDiagnostics(r.diagnostics)).toEqual(['8:7-8:13 warning not-applied: dev.gitUrl is not applied by nhd: nhd does not clone; it syncs the local directory you give it (--local-dir)']);
   });
 
   it('warns about unset variables without a default, at the expression', () => {
@@ -281,7 +281,10 @@ not a variable
       { name: 'A', value: 'from-file' },
       { name: 'B', value: 'from-env' },
     ]);
-    check(fx.replace('envFile: env.dev', 'envFile: missing.env'), ['3:12-3:23 warning env-file-not-found: cannot read envFile /ws/svc/.nocalhost/missing.env; templates are rendered without it']);
+    check(fx.replace('envFile: env.dev', 'envFile: missing.env'), [
+      '3:12-3:23 warning env-file-not-found: cannot read envFile /ws/svc/.nocalhost/missing.env; templates are rendered without it',
+      '6:3-6:6 warning not-applied: application.env is not applied by nhd: nhd app install does not change the manifests it applies',
+    ]);
   });
 
   it('includes a file with nindent, relative to the including file, and maps its problems to the include line', () => {

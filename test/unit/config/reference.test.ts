@@ -41,8 +41,24 @@ describe('reference configs', () => {
       'deployment/authors',
     ]);
     expect(r.application).toEqual({ name: 'bookinfo', manifestType: 'rawManifestGit', env: [{ name: 'DEBUG', value: 'true' }, { name: 'DOMAIN', value: 'coding.com' }] });
+    const install = 'nhd app install applies the raw manifests of the directory it is given (and install.portForward); it does not read this';
+    const gitUrl = (line: number) => `21:5-21:51 warning not-applied: dev.gitUrl is not applied by nhd: nhd does not clone; it syncs the local directory you give it (--local-dir) (in base-services.yaml:${line}:9)`;
+    const depends = (line: number) => `21:5-21:51 warning not-applied: dependLabelSelector is not applied by nhd: nhd does not wait for dependencies, at install or at dev start (in base-services.yaml:${line}:3)`;
+    // Each field nhd does not act on is a warning that says why, at its place (the include line, with the included file's).
     expect(renderDiagnostics(r.diagnostics)).toEqual([
+      `7:3-7:15 warning not-applied: application.manifestType is not applied by nhd: ${install}`,
+      `8:3-8:15 warning not-applied: application.resourcePath is not applied by nhd: ${install}`,
+      `10:3-10:15 warning not-applied: application.onPreInstall is not applied by nhd: ${install}`,
+      '15:3-15:6 warning not-applied: application.env is not applied by nhd: nhd app install does not change the manifests it applies',
+      depends(3),
+      gitUrl(12),
       '21:5-21:51 warning duplicate-key: duplicate key "env": this value is ignored, the one on line 72 of base-services.yaml is used (in base-services.yaml:55:9)',
+      gitUrl(44),
+      depends(77),
+      gitUrl(85),
+      depends(122),
+      gitUrl(127),
+      gitUrl(157),
     ]);
     const details = r.services[1];
     expect(details?.containers[0]?.dev.env).toEqual([{ name: 'DEBUG', value: 'true' }]);
@@ -61,7 +77,7 @@ describe('reference configs', () => {
   it('bookinfo-annotation-authors.yaml: the annotated Deployment', () => {
     const file = path.join(dir, 'bookinfo-annotation-authors.yaml');
     const r = loadDevConfigFile(file, {});
-    expect(r.diagnostics).toEqual([]);
+    expect(renderDiagnostics(r.diagnostics)).toEqual(['25:13-25:19 warning not-applied: dev.gitUrl is not applied by nhd: nhd does not clone; it syncs the local directory you give it (--local-dir)']);
     const { source, containers, ...svc } = r.services[0] ?? { source: undefined, containers: [] };
     expect(svc).toEqual({ name: 'authors', serviceType: 'deployment' });
     expect(source?.range).toEqual({ start: { line: 22, character: 6 }, end: { line: 44, character: 27 } });
@@ -118,7 +134,7 @@ describe('reference configs', () => {
 describe('nhd\'s own fixtures', () => {
   it('templated/: env file, defaults and includes, without errors', () => {
     const r = loadDevConfigFile(path.join(dir, 'templated/.nocalhost/config.yaml'), {});
-    expect(renderDiagnostics(r.diagnostics)).toEqual([]);
+    expect(renderDiagnostics(r.diagnostics)).toEqual(['8:3-8:6 warning not-applied: application.env is not applied by nhd: nhd app install does not change the manifests it applies']);
     expect(r.services.map((s) => `${s.serviceType}/${s.name} ${s.containers[0]?.dev.image}`)).toEqual([
       'deployment/web registry.example.com/dev/node:20-bookworm',
       'statefulset/worker golang:1.22',

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it, expect } from 'vitest';
-import { generateJsonSchema, parseDevConfig, renderFieldReference, renderJsonSchema } from '../../../server/config';
+import { generateJsonSchema, parseDevConfig, renderFieldReference, renderJsonSchema, renderV1Reference } from '../../../server/config';
 
 const schemaPath = path.resolve(import.meta.dirname, '../../../docs/nocalhost-config.schema.json');
 const guidePath = path.resolve(import.meta.dirname, '../../../docs/config.md');
@@ -21,20 +21,22 @@ describe('published JSON Schema', () => {
     expect(committed, 'docs/nocalhost-config.schema.json is stale: run NHD_UPDATE_GENERATED=1 npx vitest run --project unit test/unit/config/schema.test.ts').toBe(generated);
   });
 
-  it('is the field reference of docs/config.md', () => {
-    const guide = fs.readFileSync(guidePath, 'utf8');
-    const begin = '<!-- fields:begin -->\n';
-    const end = '<!-- fields:end -->';
-    const from = guide.indexOf(begin) + begin.length;
-    const to = guide.indexOf(end);
-    expect(from >= begin.length && to >= from, 'docs/config.md lacks the fields:begin/end markers').toBe(true);
-    const generated = `${renderFieldReference()}\n`;
-    if (update) {
-      fs.writeFileSync(guidePath, guide.slice(0, from) + generated + guide.slice(to));
-      return;
-    }
-    expect(guide.slice(from, to), 'the field reference in docs/config.md is stale: run NHD_UPDATE_GENERATED=1 npx vitest run --project unit test/unit/config/schema.test.ts').toBe(generated);
-  });
+  for (const [name, render] of [['fields', renderFieldReference], ['v1', renderV1Reference]] as const) {
+    it(`is the ${name} reference of docs/config.md`, () => {
+      const guide = fs.readFileSync(guidePath, 'utf8');
+      const begin = `<!-- ${name}:begin -->\n`;
+      const end = `<!-- ${name}:end -->`;
+      const from = guide.indexOf(begin) + begin.length;
+      const to = guide.indexOf(end);
+      expect(from >= begin.length && to >= from, `docs/config.md lacks the ${name}:begin/end markers`).toBe(true);
+      const generated = `${render()}\n`;
+      if (update) {
+        fs.writeFileSync(guidePath, guide.slice(0, from) + generated + guide.slice(to));
+        return;
+      }
+      expect(guide.slice(from, to), `the ${name} reference in docs/config.md is stale: run npm run gen`).toBe(generated);
+    });
+  }
 
   it('describes every field that validation knows, with the same enums and defaults', () => {
     const schema = generateJsonSchema() as { $defs: Record<string, { properties?: Record<string, { enum?: string[]; default?: unknown; description?: string }> }> };

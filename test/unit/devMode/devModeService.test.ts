@@ -420,6 +420,27 @@ ${extra}`);
     expect(h.forwards.stopped).toBe(1);
   });
 
+  it("reads the config from the application's ConfigMap when there is no other, and again for run and debug", async () => {
+    const cluster = new FakeCluster();
+    cluster.seed({ ...workload('deployment'), metadata: { ...workload('deployment').metadata, labels: { 'nhd.dev/app': 'shop' } } });
+    cluster.seed({ ...CONFIG_MAP, metadata: { name: 'dev.nocalhost.config.shop', namespace: NS }, data: { config: 'name: deployment\nserviceType: deployment\ncontainers: [{ name: app, dev: { image: from-cm:v1, workDir: /cm, portForward: ["18081:9080"] } }]\n' } });
+    const h = harness(cluster);
+    const session = await h.service.start(h.scope, { kind: 'deployment', name: 'deployment' }, new RecordingProgress(), never);
+    expect(session).toMatchObject({ image: 'from-cm:v1', workDir: '/cm', state: 'ready' });
+    expect(h.forwards.started).toEqual([['18081:9080']]);
+    expect(h.service.settingsOf(session.id)).toMatchObject({ dev: { image: 'from-cm:v1' }, source: { configMap: 'dev.nocalhost.config.shop', container: 'app' } });
+  });
+
+  it("the config's fields nhd does not act on are the session's warnings from its start", async () => {
+    const cluster = new FakeCluster();
+    cluster.seed(workload('deployment'));
+    const h = harness(cluster, ALICE, { env: { DEV_IMAGE: 'from-env:v2' } });
+    const localDir = project('      useDevContainer: true\n');
+    const session = await h.service.start(h.scope, { kind: 'deployment', name: 'deployment', localDir }, new RecordingProgress(), never);
+    expect(session.warnings).toEqual([`${path.join(localDir, '.nocalhost', 'config.yaml')}:9: dev.useDevContainer is not applied by nhd: nhd always replaces the container (\`true\` is treated as \`false\`)`]);
+    expect(h.changes.find((c) => c.state === 'starting')?.warnings).toEqual(session.warnings);
+  });
+
   it('a port-forward or a sync that fails is a warning, and dev mode stays up', async () => {
     const cluster = new FakeCluster();
     cluster.seed(workload('deployment'));
