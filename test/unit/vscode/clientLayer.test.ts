@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatReload, formatRunChange, formatSyncDetails } from '../../../clients/vscode/src/client/format';
+import { formatDevWarnings, formatReload, formatRunChange, formatSyncDetails } from '../../../clients/vscode/src/client/format';
 import { bundledExecutable, compareVersions, resolveNhdExecutable, spawnEnv } from '../../../clients/vscode/src/client/executable';
 import { progressAdapter, type ProgressStep } from '../../../clients/vscode/src/client/progress';
 import { parsePortPair, parseWorkload } from '../../../clients/vscode/src/client/workloadRef';
@@ -95,5 +95,13 @@ describe('the extension client layer', () => {
     expect(formatSyncDetails([{ sessionId: 'c/n/deployment/a', localDir: '/src', remoteDir: '/w', type: 'send', state: 'watching', totals: { batches: 2, files: 3, bytes: 10 }, held: ['docs'], conflicts: [], reconnects: 1, warnings: ['inotify limit close'] }])).toBe(
       'c/n/deployment/a: watching, send /src -> /w\n  2 batches, 3 files, 10 B since start; 1 reconnects\n  held deletes (deleteProtection): docs; `nhd sync resync KIND/NAME --allow-deletes` applies them\n  warning: inotify limit close\n',
     );
+  });
+});
+
+describe('dev start warnings', () => {
+  it('are one notification: the warning itself, or how many and the first', () => {
+    expect(formatDevWarnings('deployment/web', [])).toBeUndefined();
+    expect(formatDevWarnings('deployment/web', ['gitUrl is not applied: nhd does not clone'])).toBe('nhd: gitUrl is not applied: nhd does not clone');
+    expect(formatDevWarnings('deployment/web', ['a', 'b', 'c'])).toBe('nhd: dev start of deployment/web has 3 warnings (all in the nhd output). The first: a');
   });
 });

@@ -60,3 +60,14 @@ export function formatSyncDetails(sessions: SyncStatus[]): string {
     return `${lines.join('\n')}\n`;
   }).join('');
 }
+
+/**
+ * One notification for a dev start's warnings (a Nocalhost config may set several fields nhd does
+ * not act on; a toast for each would bury the editor): the warning itself when there is one, else
+ * how many there are and the first. Undefined when there are none.
+ */
+export function formatDevWarnings(workload: string, warnings: readonly string[]): string | undefined {
+  if (warnings.length === 0) return undefined;
+  if (warnings.length === 1) return `nhd: ${warnings[0]}`;
+  return `nhd: dev start of ${workload} has ${warnings.length} warnings (all in the nhd output). The first: ${warnings[0]}`;
+}

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ErrorCode, type DevSession } from '../../../../protocol';
-import { formatSyncDetails } from '../client/format';
+import { formatDevWarnings, formatSyncDetails } from '../client/format';
 import { CancellationTokenSource, sessionRef, type NhdClient, type WorkloadLike } from '../client/nhdClient';
 import { progressAdapter } from '../client/progress';
 import type { WorkloadModel, WorkloadNode } from '../client/workloadModel';
@@ -97,7 +97,14 @@ export function registerCommands(host: CommandHost): vscode.Disposable[] {
       if (choice === 'Take Over') await devStart(ref, true, pick);
       return;
     }
-    for (const w of session.warnings ?? []) void vscode.window.showWarningMessage(`nhd: ${w}`);
+    const warnings = session.warnings ?? [];
+    for (const w of warnings) host.output.appendLine(`warning: ${formatWorkload(session)}: ${w}`);
+    const summary = formatDevWarnings(formatWorkload(session), warnings);
+    if (summary) {
+      void vscode.window.showWarningMessage(summary, ...(warnings.length > 1 ? ['Show All'] : [])).then((choice) => {
+        if (choice === 'Show All') host.output.show(true);
+      });
+    }
     const next = await vscode.window.showInformationMessage(`nhd: ${formatWorkload(session)} is in dev mode (pod ${session.pod ?? '?'}, ${session.workDir}).`, 'Run', 'Terminal', 'Debug');
     const target = { type: 'workload', id: session.id, context: session.context, namespace: session.namespace, kind: session.kind, name: session.name } as WorkloadNode;
     if (next === 'Run') await vscode.commands.executeCommand('nhd.run', target);
