@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DevStartRequest, type DevStartParams } from '../../protocol';
 import { connectSocketClient, startSocketDaemon, tempHome, until } from '../harness/daemon';
 import { APP_IMAGE, DEV_IMAGE, apply, createNamespace, kubectl, kubectlJson, nhdCli, specOf, waitPodReady, waitRollout } from './support';
-import { MANIFESTS, NAMES, comparable, container } from './workloads';
+import { DEPLOYMENT_HPA, MANIFESTS, NAMES, comparable, container } from './workloads';
 
 /** Dev mode's guarantees on the real cluster (issue: dev mode, items 2 and 3). */
 const ns = createNamespace('nhd-dev');
@@ -161,14 +161,7 @@ spec:
 describe('HPA and persistent volumes', () => {
   beforeEach(endAll);
   it('holds an HPA at one replica during dev mode and restores it after', async () => {
-    apply(ns.name, `apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: dep}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: dep}
-  minReplicas: 2
-  maxReplicas: 4
-  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]`);
+    apply(ns.name, DEPLOYMENT_HPA);
     expect((await alice.run(['dev', 'start', 'deployment/dep', '-n', ns.name, '--image', DEV_IMAGE])).code).toBe(0);
     expect(specOf(ns.name, 'hpa', 'dep')).toMatchObject({ minReplicas: 1, maxReplicas: 1 });
     expect((await alice.run(['dev', 'end', 'deployment/dep', '-n', ns.name])).code).toBe(0);

@@ -5,7 +5,7 @@ import { DevEndRequest, DevStartRequest, type DevStartParams, type WorkloadKind 
 import { backupConfigMapName, runnerName } from '../../server/devMode/annotations';
 import { connectSocketClient, startSocketDaemon, tempHome, until, type TestClient } from '../harness/daemon';
 import { DEV_IMAGE, apply, createNamespace, kubectl, kubectlJson, nhdCli, specOf, waitPodReady, waitRollout } from './support';
-import { MANIFESTS, NAMES, comparable } from './workloads';
+import { DEPLOYMENT_HPA, MANIFESTS, NAMES, comparable } from './workloads';
 
 /**
  * Dev mode survives a crash at every step (issue 14, item 8). NHD_TEST_FAULT (test only,
@@ -51,15 +51,6 @@ const MIN_WRITES: Record<string, { start: number; end: number }> = {
 /** No kind comes near this many writes; reaching it means the loop would not end. */
 const MAX_RUNS = 25;
 
-const HPA = `apiVersion: autoscaling/v2
-kind: HorizontalPodAutoscaler
-metadata: {name: dep}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: dep}
-  minReplicas: 2
-  maxReplicas: 4
-  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]`;
-
 /** The Deployment's dev config: a persistentVolumeDir, so that dev start creates a PVC. */
 const DEPLOYMENT_DIR = tempHome();
 fs.mkdirSync(path.join(DEPLOYMENT_DIR, '.nocalhost'));
@@ -71,7 +62,7 @@ fs.writeFileSync(path.join(DEPLOYMENT_DIR, 'main.py'), 'print("synced")\n');
 
 beforeAll(() => {
   for (const manifest of Object.values(MANIFESTS)) apply(ns.name, manifest);
-  apply(ns.name, HPA);
+  apply(ns.name, DEPLOYMENT_HPA);
   waitRollout(ns.name, 'deployment', 'dep');
   waitRollout(ns.name, 'statefulset', 'sts');
   waitRollout(ns.name, 'daemonset', 'ds');

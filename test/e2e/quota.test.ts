@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../harness/daemon';
-import { APP_IMAGE, DEV_IMAGE, apply, createNamespace, kubectlJson, nhdCli, specOf, waitRollout } from './support';
+import { APP_IMAGE, DEV_IMAGE, apply, applyDeployment, createNamespace, kubectlJson, nhdCli, specOf, waitRollout } from './support';
 
 /**
  * A team namespace with a ResourceQuota: every container must set requests and limits, and the
@@ -22,18 +22,7 @@ async function quota(limitsMemory: string): Promise<void> {
 describe('dev mode in a namespace with a ResourceQuota', () => {
   it('admits the dev pod (the sidecar sets requests and limits); a dev pod the quota refuses fails dev start at once with its reason', async () => {
     await quota('2Gi');
-    apply(ns.name, `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 1
-      containers: [{name: app, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "python3 -m http.server 9080"], resources: {requests: {cpu: 50m}, limits: {memory: 100Mi}}}]`);
-    waitRollout(ns.name, 'deployment', 'web');
+    applyDeployment(ns.name, 'web', [`{name: app, image: "${APP_IMAGE}", imagePullPolicy: Never, command: [sh, -c, "python3 -m http.server 9080"], resources: {requests: {cpu: 50m}, limits: {memory: 100Mi}}}`]);
     const before = specOf(ns.name, 'deployment', 'web');
 
     const started = await cli.run(['dev', 'start', 'deployment/web', '-n', ns.name, '--image', DEV_IMAGE, '--timeout', '90']);

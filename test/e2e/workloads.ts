@@ -1,3 +1,4 @@
+import { JOB_GENERATED_LABELS } from '../../server/devMode/plan';
 import { APP_IMAGE } from './support';
 
 /** The six workload kinds as the dev mode e2e tests use them (devMode.test.ts, devModeFaults.test.ts). */
@@ -84,6 +85,16 @@ export function comparable(kind: string, spec: any): unknown {
   if (kind !== 'job') return spec;
   const copy = structuredClone(spec);
   delete copy.selector;
-  for (const key of ['controller-uid', 'job-name', 'batch.kubernetes.io/controller-uid', 'batch.kubernetes.io/job-name']) delete copy.template.metadata.labels[key];
+  for (const key of JOB_GENERATED_LABELS) delete copy.template.metadata.labels[key];
   return copy;
 }
+
+/** An HPA on the deployment above, so that dev mode has one to hold at one replica. */
+export const DEPLOYMENT_HPA = `apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: dep}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: dep}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 80}}}]`;
